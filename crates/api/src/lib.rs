@@ -1,0 +1,1 @@
+//! deskline-api (being written).

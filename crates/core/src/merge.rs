@@ -1,0 +1,1 @@
+//! Three-way merge of a queued edit (base → desired) onto the provider's current value.

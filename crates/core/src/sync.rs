@@ -1,0 +1,1 @@
+//! The offline-first sync engine: full and incremental sync, the outbox, retries.

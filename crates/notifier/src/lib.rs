@@ -1,0 +1,1 @@
+//! deskline-notifier (being written).

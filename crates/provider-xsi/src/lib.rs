@@ -1,0 +1,1 @@
+//! deskline-provider-xsi (being written).

@@ -1,0 +1,1 @@
+//! deskline-sandbox (being written).

@@ -1,0 +1,1 @@
+//! deskline-sip (being written).

@@ -1,0 +1,1 @@
+//! deskline-store (being written).

@@ -1,0 +1,1 @@
+//! deskline-vault (being written).
