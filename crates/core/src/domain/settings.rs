@@ -44,12 +44,15 @@ pub enum SettingKey {
     /// Sequential Ring.
     SequentialRing,
     /// Speed Dial 8.
+    #[serde(rename = "speed_dial_8")]
     SpeedDial8,
     /// Speed Dial 100.
+    #[serde(rename = "speed_dial_100")]
     SpeedDial100,
     /// Call Notify.
     CallNotify,
     /// BroadWorks Anywhere.
+    #[serde(rename = "broadworks_anywhere")]
     BroadWorksAnywhere,
     /// The personal directory (phone list).
     PersonalDirectory,
@@ -93,7 +96,7 @@ impl SettingKey {
             SettingKey::SpeedDial8 => "speed_dial_8",
             SettingKey::SpeedDial100 => "speed_dial_100",
             SettingKey::CallNotify => "call_notify",
-            SettingKey::BroadWorksAnywhere => "broad_works_anywhere",
+            SettingKey::BroadWorksAnywhere => "broadworks_anywhere",
             SettingKey::PersonalDirectory => "personal_directory",
         }
     }
@@ -349,12 +352,15 @@ pub enum Setting {
     /// See [`SequentialRing`].
     SequentialRing(SequentialRing),
     /// See [`SpeedDial8`].
+    #[serde(rename = "speed_dial_8")]
     SpeedDial8(SpeedDial8),
     /// See [`SpeedDial100`].
+    #[serde(rename = "speed_dial_100")]
     SpeedDial100(SpeedDial100),
     /// See [`CallNotify`].
     CallNotify(CallNotify),
     /// See [`BroadWorksAnywhere`].
+    #[serde(rename = "broadworks_anywhere")]
     BroadWorksAnywhere(BroadWorksAnywhere),
     /// See [`PersonalDirectory`].
     PersonalDirectory(PersonalDirectory),
@@ -534,6 +540,14 @@ mod tests {
         let mut sd = SpeedDial100::default();
         sd.entries.insert("07".into(), entry);
         assert!(Setting::SpeedDial100(sd).validate().is_err());
+    }
+
+    #[test]
+    fn setting_tags_match_key_ids() {
+        let sd = Setting::SpeedDial8(SpeedDial8::default());
+        assert_eq!(serde_json::to_value(&sd).unwrap()["key"], SettingKey::SpeedDial8.id());
+        let bwa = Setting::BroadWorksAnywhere(BroadWorksAnywhere::default());
+        assert_eq!(serde_json::to_value(&bwa).unwrap()["key"], SettingKey::BroadWorksAnywhere.id());
     }
 
     #[test]

