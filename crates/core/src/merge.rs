@@ -122,20 +122,16 @@ fn merge_value(
     if base == desired {
         return; // the user did not touch this subtree: keep the provider's value
     }
-    let all_objects = [base, desired, current]
-        .iter()
-        .all(|v| v.is_object() || v.is_null());
-    if all_objects && (desired.is_object() || base.is_object()) && (current.is_object() || base.is_object()) {
-        let (b, d, c) = (base.as_object(), desired.as_object(), current.as_object());
+    if let (Value::Object(b), Value::Object(d), Value::Object(c)) = (base, desired, current) {
+        // The user changed something inside an object that still exists everywhere: merge
+        // field by field (entry by entry for keyed collections).
+        let (b, d, c) = (Some(b), Some(d), Some(c));
         let mut keys: Vec<String> = Vec::new();
         for m in [b, d, c].into_iter().flatten() {
             keys.extend(m.keys().cloned());
         }
         keys.sort();
         keys.dedup();
-        if !merged.is_object() {
-            *merged = Value::Object(Map::new());
-        }
         for key in keys {
             let len = push(path, &key);
             let (bv, dv, cv) = (field(b, &key), field(d, &key), field(c, &key));
@@ -255,6 +251,24 @@ mod tests {
         let theirs = sd(vec![("2", entry("1001", None)), ("3", entry("1003", None))]);
         let expected = sd(vec![("2", entry("1001", Some("Desk"))), ("3", entry("1003", None))]);
         assert_eq!(three_way(&base, &desired, &theirs).unwrap(), MergeOutcome::Apply(Box::new(expected)));
+    }
+
+    #[test]
+    fn whole_object_entries_are_removed_and_added() {
+        let entry = |n: &str| SpeedDialEntry { number: dest(n), description: None };
+        let sd = |e: Vec<(&str, SpeedDialEntry)>| Setting::SpeedDial100(SpeedDial100 { prefix: Some("#".into()), entries: e.into_iter().map(|(k, v)| (k.to_string(), v)).collect() });
+        let base = sd(vec![("3", entry("1003")), ("4", entry("1004"))]);
+        let desired = sd(vec![("4", entry("1004")), ("5", entry("1005"))]);
+        let theirs = sd(vec![("3", entry("1003")), ("4", entry("1004")), ("9", entry("1009"))]);
+        let expected = sd(vec![("4", entry("1004")), ("5", entry("1005")), ("9", entry("1009"))]);
+        assert_eq!(three_way(&base, &desired, &theirs).unwrap(), MergeOutcome::Apply(Box::new(expected)));
+        // Removing an entry someone else changed, or changing one someone else removed:
+        // conflicts.
+        let changed = sd(vec![("3", entry("1033")), ("4", entry("1004"))]);
+        assert!(matches!(three_way(&base, &desired, &changed).unwrap(), MergeOutcome::Conflict { .. }));
+        let edited = sd(vec![("3", SpeedDialEntry { number: dest("1003"), description: Some(Description::parse("Desk").unwrap()) }), ("4", entry("1004"))]);
+        let removed = sd(vec![("4", entry("1004"))]);
+        assert!(matches!(three_way(&base, &edited, &removed).unwrap(), MergeOutcome::Conflict { .. }));
     }
 
     #[test]
