@@ -1,1 +1,8 @@
-//! End-to-end suites against real components.
+//! End-to-end suites against real components: the real `deskline` binary against the
+//! sandbox provider over HTTP, Kamailio and SIPp for SIP, a private D-Bus session bus with a
+//! recording notification server. This library holds the harnesses; the suites are in
+//! `tests/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+pub mod bins;
+pub mod cli;

@@ -315,9 +315,8 @@ fn dispatch(
                     user.settings.anywhere.locations.insert(number.clone(), location);
                     created(format!("{me}/services/broadworksanywhere/location/{number}"), None)
                 }
-                (m, ["location", number]) if *svc == "broadworksanywhere" => {
-                    let number = raw[4].clone();
-                    let _ = number.len();
+                (m, ["location", _]) if *svc == "broadworksanywhere" => {
+                    let number = raw.get(3).cloned().unwrap_or_default();
                     match m {
                         "GET" => {
                             let l = user.settings.anywhere.locations.get(&number).ok_or_else(|| XsiError::not_found(format!("no location {number}")))?;
