@@ -6,6 +6,8 @@
 //! differs from base):
 //! - the provider still has the base value → take the user's value;
 //! - the provider already has the user's value → nothing to do (an earlier attempt landed);
+//! - the provider has a value this edit sent earlier without learning the outcome (the
+//!   answer was lost) → still ours: take the user's latest value;
 //! - the provider has a third value → a conflict on that leaf.
 //!
 //! Leaves the user did not change keep the provider's current value, so an edit never
@@ -41,15 +43,29 @@ pub enum MergeError {
 
 /// Merges the change `base → desired` onto `current`.
 pub fn three_way(base: &Setting, desired: &Setting, current: &Setting) -> Result<MergeOutcome, MergeError> {
-    if base.key() != desired.key() || base.key() != current.key() {
+    three_way_with_sent(base, &[], desired, current)
+}
+
+/// Merges the change `base → desired` onto `current`, where `sent` are the values this
+/// edit wanted at earlier attempts whose outcome is not known (the answer was lost).
+pub fn three_way_with_sent(
+    base: &Setting,
+    sent: &[Setting],
+    desired: &Setting,
+    current: &Setting,
+) -> Result<MergeOutcome, MergeError> {
+    if base.key() != desired.key() || base.key() != current.key() || sent.iter().any(|s| s.key() != base.key()) {
         return Err(MergeError::KeyMismatch);
     }
     let to_json = |s: &Setting| serde_json::to_value(s).map_err(|e| MergeError::Invalid(e.to_string()));
     let (base_json, desired_json, current_json) = (to_json(base)?, to_json(desired)?, to_json(current)?);
+    let sent_json = sent.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
+    let ours: Vec<&Value> = sent_json.iter().map(|v| &v["value"]).collect();
     let mut merged = current_json.clone();
     let mut conflicts = Vec::new();
     merge_value(
         &base_json["value"],
+        &ours,
         &desired_json["value"],
         &current_json["value"],
         &mut merged["value"],
@@ -111,15 +127,21 @@ fn field<'a>(map: Option<&'a Map<String, Value>>, key: &str) -> &'a Value {
     map.and_then(|m| m.get(key)).unwrap_or(&Value::Null)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn merge_value(
     base: &Value,
+    ours: &[&Value],
     desired: &Value,
     current: &Value,
     merged: &mut Value,
     path: &mut String,
     conflicts: &mut Vec<String>,
 ) {
-    if base == desired {
+    // Earlier intents count only where they differed from the base (elsewhere they are
+    // copies of the provider's value, not something this edit asked for).
+    let ours: Vec<&Value> = ours.iter().copied().filter(|o| *o != base).collect();
+    let ours = ours.as_slice();
+    if base == desired && ours.is_empty() {
         return; // the user did not touch this subtree: keep the provider's value
     }
     if let (Value::Object(b), Value::Object(d), Value::Object(c)) = (base, desired, current) {
@@ -135,12 +157,13 @@ fn merge_value(
         for key in keys {
             let len = push(path, &key);
             let (bv, dv, cv) = (field(b, &key), field(d, &key), field(c, &key));
+            let ov: Vec<&Value> = ours.iter().map(|o| field(o.as_object(), &key)).collect();
             // Struct fields are always serialised (None as null); a key missing from any of
             // the three objects is therefore an entry of a keyed collection.
             let is_entry = [b, d, c].into_iter().any(|m| m.is_some_and(|m| !m.contains_key(&key)));
             if let Value::Object(target) = merged {
                 let mut slot = target.get(&key).cloned().unwrap_or(Value::Null);
-                merge_value(bv, dv, cv, &mut slot, path, conflicts);
+                merge_value(bv, &ov, dv, cv, &mut slot, path, conflicts);
                 if slot.is_null() && is_entry {
                     target.remove(&key);
                 } else {
@@ -151,7 +174,7 @@ fn merge_value(
         }
         return;
     }
-    if current == base {
+    if current == base || ours.contains(&current) {
         *merged = desired.clone();
     } else if current == desired {
         // already there
@@ -269,6 +292,23 @@ mod tests {
         let edited = sd(vec![("3", SpeedDialEntry { number: dest("1003"), description: Some(Description::parse("Desk").unwrap()) }), ("4", entry("1004"))]);
         let removed = sd(vec![("4", entry("1004"))]);
         assert!(matches!(three_way(&base, &edited, &removed).unwrap(), MergeOutcome::Conflict { .. }));
+    }
+
+    #[test]
+    fn a_value_we_sent_earlier_is_ours_not_theirs() {
+        let base = directory(&[]);
+        let first = directory(&[("Bo", "2001")]); // sent; the answer was lost
+        let latest = directory(&[("Bo", "2002")]);
+        // The first attempt landed: the provider holds our earlier value.
+        assert_eq!(
+            three_way_with_sent(&base, std::slice::from_ref(&first), &latest, &first).unwrap(),
+            MergeOutcome::Apply(Box::new(latest.clone()))
+        );
+        // Without remembering it, that looked like someone else's change.
+        assert!(matches!(three_way(&base, &latest, &first).unwrap(), MergeOutcome::Conflict { .. }));
+        // Someone else's value is still a conflict.
+        let theirs = directory(&[("Bo", "2999")]);
+        assert!(matches!(three_way_with_sent(&base, &[first], &latest, &theirs).unwrap(), MergeOutcome::Conflict { .. }));
     }
 
     #[test]

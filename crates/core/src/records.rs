@@ -102,6 +102,10 @@ pub struct OutboxEdit {
     pub base_version: i64,
     /// The value the user wants.
     pub desired: Setting,
+    /// The values this edit wanted at earlier attempts whose outcome is not known (the
+    /// answer was lost). The provider holding one of them is not a conflict: it is ours.
+    #[serde(default)]
+    pub sent: Vec<Setting>,
     /// Where it stands.
     pub state: EditState,
     /// Failed attempts so far.

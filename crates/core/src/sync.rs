@@ -644,7 +644,7 @@ impl SyncEngine {
             Ok(v) => v,
             Err(e) => return self.on_send_error(edit, e).await,
         };
-        let outcome = merge::three_way(&edit.base, &edit.desired, &current)
+        let outcome = merge::three_way_with_sent(&edit.base, &edit.sent, &edit.desired, &current)
             .map_err(|e| SyncError::Merge(e.to_string()))?;
         let now = OffsetDateTime::now_utc();
         match outcome {
@@ -670,6 +670,15 @@ impl SyncEngine {
                     return self
                         .roll_back(edit, &current, format!("{invalid}"))
                         .await;
+                }
+                // Remember what this attempt wants before sending it: if the answer is
+                // lost, the provider holding this value later is ours, not a conflict.
+                if edit.sent.last() != Some(&edit.desired) {
+                    edit.sent.push(edit.desired.clone());
+                    if edit.sent.len() > 16 {
+                        edit.sent.remove(0);
+                    }
+                    self.store.update_edit(edit).await?;
                 }
                 match self.provider.apply_setting(&current, &merged).await {
                     Ok(()) => {
@@ -768,6 +777,7 @@ impl SyncEngine {
                 edit.base = theirs;
                 edit.base_version = snap.map(|s| s.version).unwrap_or(edit.base_version);
                 edit.state = EditState::Pending { last_error: None };
+                edit.sent.clear();
                 edit.attempts = 0;
                 edit.next_attempt_at = None;
                 self.store.update_edit(&edit).await?;

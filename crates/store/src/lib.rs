@@ -130,13 +130,14 @@ fn read_edit(row: &rusqlite::Row<'_>) -> rusqlite::Result<[String; 7]> {
 }
 
 const EDIT_COLUMNS: &str =
-    "id, account, base, desired, state, base_version, next_attempt_at, attempts, created_at";
+    "id, account, base, desired, state, base_version, next_attempt_at, attempts, created_at, sent";
 
 fn edit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<String>, u32, String)> {
-    let fields = read_edit(row)?;
+    let mut fields = read_edit(row)?.to_vec();
     let attempts: i64 = row.get(7)?;
     let created: String = row.get(8)?;
-    Ok((fields.to_vec(), attempts.max(0) as u32, created))
+    fields.push(row.get(9)?);
+    Ok((fields, attempts.max(0) as u32, created))
 }
 
 fn build_edit((f, attempts, created): (Vec<String>, u32, String)) -> Result<OutboxEdit, StoreError> {
@@ -148,6 +149,7 @@ fn build_edit((f, attempts, created): (Vec<String>, u32, String)) -> Result<Outb
         account: AccountId(f[1].clone()),
         key: base.key(),
         desired: from_json(&f[3])?,
+        sent: from_json(&f[7])?,
         base,
         state: from_json(&f[4])?,
         base_version: f[5].parse().map_err(|_| StoreError::Corrupt {
@@ -419,11 +421,12 @@ impl Store for SqliteStore {
         let (id, base, state) = (edit.id, to_json(&edit.base)?, to_json(&edit.state)?);
         let (version, attempts) = (edit.base_version, i64::from(edit.attempts));
         let next = edit.next_attempt_at.map(ts).transpose()?;
+        let sent = to_json(&edit.sent)?;
         self.call(move |c| {
             let changed = c
                 .execute(
-                    "UPDATE outbox SET base = ?2, base_version = ?3, state = ?4, attempts = ?5, next_attempt_at = ?6 WHERE id = ?1",
-                    params![id, base, version, state, attempts, next],
+                    "UPDATE outbox SET base = ?2, base_version = ?3, state = ?4, attempts = ?5, next_attempt_at = ?6, sent = ?7 WHERE id = ?1",
+                    params![id, base, version, state, attempts, next, sent],
                 )
                 .map_err(sql)?;
             if changed == 0 {

@@ -36,6 +36,7 @@ CREATE TABLE outbox (
     base TEXT NOT NULL,
     base_version INTEGER NOT NULL,
     desired TEXT NOT NULL,
+    sent TEXT NOT NULL DEFAULT '[]',
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT,
