@@ -31,7 +31,12 @@ fn locate(name: &str, package: &str, env_override: &str) -> PathBuf {
             .expect("run cargo build");
         assert!(status.success(), "cargo build -p {package} failed");
     }
-    assert!(path.exists(), "{} was not built at {}", name, path.display());
+    assert!(
+        path.exists(),
+        "{} was not built at {}",
+        name,
+        path.display()
+    );
     path
 }
 
@@ -45,6 +50,12 @@ pub fn deskline() -> PathBuf {
 /// The `deskline-sandbox` provider.
 pub fn sandbox() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| locate("deskline-sandbox", "deskline-sandbox", "DESKLINE_SANDBOX_BIN"))
-        .clone()
+    PATH.get_or_init(|| {
+        locate(
+            "deskline-sandbox",
+            "deskline-sandbox",
+            "DESKLINE_SANDBOX_BIN",
+        )
+    })
+    .clone()
 }

@@ -36,14 +36,21 @@ impl Run {
 
     /// Fails the test with the whole output unless the run exited with `code`.
     pub fn expect_code(self, code: i32) -> Self {
-        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Stdout parsed as one JSON document.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
         })
     }
 }
@@ -59,12 +66,20 @@ impl Client {
     /// A client with a fresh temporary data directory.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        Self { data_dir: dir.path().join("data"), _keep: Some(dir), log_level: "info" }
+        Self {
+            data_dir: dir.path().join("data"),
+            _keep: Some(dir),
+            log_level: "info",
+        }
     }
 
     /// A client with a data directory at `path`.
     pub fn at(path: &Path) -> Self {
-        Self { data_dir: path.to_path_buf(), _keep: None, log_level: "info" }
+        Self {
+            data_dir: path.to_path_buf(),
+            _keep: None,
+            log_level: "info",
+        }
     }
 
     /// The command, ready to run with `args`.
@@ -90,14 +105,26 @@ impl Client {
     /// Runs `deskline ARGS` with `input` on stdin.
     pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
         let mut child = self.command(args).stdin(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         Run::from(child.wait_with_output().unwrap())
     }
 
     /// Signs in to `server` as `user`.
     pub fn login(&self, server: &str, user: &str, password: &str) -> Run {
         self.run_with_stdin(
-            &["login", "--server", server, "--user", user, "--password-stdin"],
+            &[
+                "login",
+                "--server",
+                server,
+                "--user",
+                user,
+                "--password-stdin",
+            ],
             &format!("{password}\n"),
         )
     }
@@ -131,13 +158,23 @@ pub async fn provider_get(sandbox: &Sandbox, user: &str, password: &str, path: &
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "GET {path}: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "GET {path}: {}",
+        response.status()
+    );
     response.text().await.unwrap()
 }
 
 /// Writes `body` to `path` under the user's Xsi-Actions root on the provider (someone
 /// changing the setting on the portal), returning the status code.
-pub async fn provider_put(sandbox: &Sandbox, user: &str, password: &str, path: &str, body: &str) -> u16 {
+pub async fn provider_put(
+    sandbox: &Sandbox,
+    user: &str,
+    password: &str,
+    path: &str,
+    body: &str,
+) -> u16 {
     let url = format!("{}user/{user}/{path}", sandbox.xsi_url());
     reqwest::Client::new()
         .put(url)

@@ -46,14 +46,22 @@ async fn open_client(sandbox: &Sandbox, dir: &std::path::Path) -> (Deskline, Arc
     })
     .unwrap();
     let deskline = Deskline::open_with(
-        OpenOptions { data_dir: Some(dir.to_path_buf()), extra_ca_pem: None },
+        OpenOptions {
+            data_dir: Some(dir.to_path_buf()),
+            extra_ca_pem: None,
+        },
         Arc::new(connector),
     )
     .await
     .unwrap();
     let session: Session = deskline
         .accounts()
-        .sign_in(&sandbox.base_url().to_string(), DEMO_USER, secrecy::SecretString::from(DEMO_PASSWORD), true)
+        .sign_in(
+            sandbox.base_url().as_ref(),
+            DEMO_USER,
+            secrecy::SecretString::from(DEMO_PASSWORD),
+            true,
+        )
         .await
         .unwrap();
     session.engine.sync(SyncScope::Incremental).await.unwrap();
@@ -62,8 +70,16 @@ async fn open_client(sandbox: &Sandbox, dir: &std::path::Path) -> (Deskline, Arc
     let account = deskline.accounts().list().await.unwrap().remove(0);
     let resumed = deskline.accounts().resume(&account).await.unwrap();
     let engine = Arc::new(
-        SyncEngine::new(account.id.clone(), resumed.engine.provider().clone(), deskline.store(), deskline.vault())
-            .with_retry(RetryPolicy { min: Duration::from_secs(2), max: Duration::from_secs(4) }),
+        SyncEngine::new(
+            account.id.clone(),
+            resumed.engine.provider().clone(),
+            deskline.store(),
+            deskline.vault(),
+        )
+        .with_retry(RetryPolicy {
+            min: Duration::from_secs(2),
+            max: Duration::from_secs(4),
+        }),
     );
     (deskline, engine)
 }
@@ -77,28 +93,47 @@ async fn random_edits(client: usize, engine: Arc<SyncEngine>, seed: u64) -> Inte
                 let code = (client * 10 + rng.random_range(0..5)).to_string();
                 let remove = rng.random_bool(0.3);
                 let number = format!("21455{:05}", rng.random_range(0..100_000));
-                let current = engine.setting(SettingKey::SpeedDial100).await.unwrap().value;
-                let Setting::SpeedDial100(mut sd) = current else { panic!() };
+                let current = engine
+                    .setting(SettingKey::SpeedDial100)
+                    .await
+                    .unwrap()
+                    .value;
+                let Setting::SpeedDial100(mut sd) = current else {
+                    panic!()
+                };
                 if remove {
                     if sd.entries.remove(&code).is_none() {
                         continue;
                     }
                     intended.speed_dial.insert(code, None);
                 } else {
-                    sd.entries.insert(code.clone(), SpeedDialEntry { number: Destination::parse(&number).unwrap(), description: None });
+                    sd.entries.insert(
+                        code.clone(),
+                        SpeedDialEntry {
+                            number: Destination::parse(&number).unwrap(),
+                            description: None,
+                        },
+                    );
                     intended.speed_dial.insert(code, Some(number));
                 }
                 engine.edit(Setting::SpeedDial100(sd)).await.unwrap();
             }
             1 => {
                 let name = format!("Client{client} Person{}", rng.random_range(0..5));
-                let current = engine.setting(SettingKey::PersonalDirectory).await.unwrap().value;
-                let Setting::PersonalDirectory(mut dir) = current else { panic!() };
+                let current = engine
+                    .setting(SettingKey::PersonalDirectory)
+                    .await
+                    .unwrap()
+                    .value;
+                let Setting::PersonalDirectory(mut dir) = current else {
+                    panic!()
+                };
                 if dir.entries.remove(&name).is_some() {
                     intended.directory.insert(name, None);
                 } else {
                     let number = format!("21456{:05}", rng.random_range(0..100_000));
-                    dir.entries.insert(name.clone(), Destination::parse(&number).unwrap());
+                    dir.entries
+                        .insert(name.clone(), Destination::parse(&number).unwrap());
                     intended.directory.insert(name, Some(number));
                 }
                 engine.edit(Setting::PersonalDirectory(dir)).await.unwrap();
@@ -155,12 +190,20 @@ async fn check_provider(sandbox: &Sandbox, client: usize, intended: &Intended) {
         let entry = format!("<speedCode>{code}</speedCode>");
         match number {
             Some(n) => {
-                let at = speed.find(&entry).unwrap_or_else(|| panic!("code {code} missing: {speed}"));
+                let at = speed
+                    .find(&entry)
+                    .unwrap_or_else(|| panic!("code {code} missing: {speed}"));
                 let rest = &speed[at..];
                 let end = rest.find("</speedDial100Entry>").unwrap();
-                assert!(rest[..end].contains(n.as_str()), "code {code} should be {n}: {speed}");
+                assert!(
+                    rest[..end].contains(n.as_str()),
+                    "code {code} should be {n}: {speed}"
+                );
             }
-            None => assert!(!speed.contains(&entry), "code {code} should be gone: {speed}"),
+            None => assert!(
+                !speed.contains(&entry),
+                "code {code} should be gone: {speed}"
+            ),
         }
     }
     let dir = provider_get(sandbox, DEMO_USER, DEMO_PASSWORD, "directories/Personal").await;
@@ -182,7 +225,11 @@ async fn check_provider(sandbox: &Sandbox, client: usize, intended: &Intended) {
             _ => "services/CallingLineIDDeliveryBlocking",
         };
         let xml = provider_get(sandbox, DEMO_USER, DEMO_PASSWORD, path).await;
-        assert_eq!(element(&xml, "active"), Some(active.to_string()), "{path}: {xml}");
+        assert_eq!(
+            element(&xml, "active"),
+            Some(active.to_string()),
+            "{path}: {xml}"
+        );
     }
 }
 
@@ -219,7 +266,10 @@ async fn a_thousand_edits_from_concurrent_clients_under_faults_land_exactly_once
     }
     for (deskline, engine) in &clients {
         let edits = deskline.store().edits(engine.account()).await.unwrap();
-        assert!(edits.is_empty(), "no conflicts and no refusals between disjoint edits: {edits:?}");
+        assert!(
+            edits.is_empty(),
+            "no conflicts and no refusals between disjoint edits: {edits:?}"
+        );
     }
     for (i, want) in intended.iter().enumerate() {
         check_provider(&sandbox, i, want).await;
@@ -230,15 +280,22 @@ async fn a_thousand_edits_from_concurrent_clients_under_faults_land_exactly_once
 async fn sync_killed_mid_way_loses_nothing_and_applies_nothing_twice() {
     let sandbox = demo_sandbox().await;
     let client = Client::new();
-    client.login(&sandbox.base_url().to_string(), DEMO_USER, DEMO_PASSWORD).expect_code(0);
+    client
+        .login(sandbox.base_url().as_ref(), DEMO_USER, DEMO_PASSWORD)
+        .expect_code(0);
     // The provider is down: edits queue up.
-    sandbox.faults().set(Faults { error_rate: 1.0, ..Default::default() });
+    sandbox.faults().set(Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
     let mut rng = StdRng::seed_from_u64(7);
     let mut intended = Intended::default();
     for i in 0..12 {
         let code = (20 + i % 6).to_string();
         let number = format!("21457{:05}", rng.random_range(0..100_000));
-        client.run(&["speed-dial-100", "set", &code, &number]).expect_code(0);
+        client
+            .run(&["speed-dial-100", "set", &code, &number])
+            .expect_code(0);
         intended.speed_dial.insert(code, Some(number));
         let name = format!("Killed Person{}", i % 4);
         let number = format!("21458{:05}", rng.random_range(0..100_000));
@@ -247,15 +304,26 @@ async fn sync_killed_mid_way_loses_nothing_and_applies_nothing_twice() {
             client.run(&["directory", "rm", &name]).expect_code(0);
             intended.directory.insert(name, None);
         } else {
-            client.run(&["directory", "add", &name, &number]).expect_code(0);
+            client
+                .run(&["directory", "add", &name, &number])
+                .expect_code(0);
             intended.directory.insert(name, Some(number));
         }
     }
     let queued = client.json(&["changes"]);
-    assert_eq!(queued.as_array().unwrap().len(), 2, "one coalesced edit per setting: {queued}");
+    assert_eq!(
+        queued.as_array().unwrap().len(),
+        2,
+        "one coalesced edit per setting: {queued}"
+    );
 
     // The provider comes back slow and flaky; sync is killed mid-way, several times.
-    sandbox.faults().set(Faults { latency_ms: 40, drop_rate: 0.2, seed: Some(99), ..Default::default() });
+    sandbox.faults().set(Faults {
+        latency_ms: 40,
+        drop_rate: 0.2,
+        seed: Some(99),
+        ..Default::default()
+    });
     for round in 0..6 {
         let mut child = client.command(&["sync"]).spawn().unwrap();
         tokio::time::sleep(Duration::from_millis(60 + 70 * round)).await;
@@ -265,6 +333,9 @@ async fn sync_killed_mid_way_loses_nothing_and_applies_nothing_twice() {
     sandbox.faults().set(Faults::default());
     client.run(&["sync"]).expect_code(0);
     let left = client.json(&["changes"]);
-    assert!(left.as_array().unwrap().is_empty(), "everything delivered: {left}");
+    assert!(
+        left.as_array().unwrap().is_empty(),
+        "everything delivered: {left}"
+    );
     check_provider(&sandbox, 99, &intended).await;
 }

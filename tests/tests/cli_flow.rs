@@ -12,8 +12,14 @@ fn server(sandbox: &Sandbox) -> String {
 async fn sign_in_sync_change_every_setting_read_back_and_sign_out() {
     let sandbox = demo_sandbox().await;
     let client = Client::new();
-    let login = client.login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD).expect_code(0);
-    assert!(login.stdout.contains("Signed in as Dana Demo"), "{}", login.stdout);
+    let login = client
+        .login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD)
+        .expect_code(0);
+    assert!(
+        login.stdout.contains("Signed in as Dana Demo"),
+        "{}",
+        login.stdout
+    );
 
     let status = client.json(&["status"]);
     let account = &status["accounts"][0];
@@ -48,78 +54,192 @@ async fn sign_in_sync_change_every_setting_read_back_and_sign_out() {
     let get = |path: &'static str| provider_get(&sandbox, DEMO_USER, DEMO_PASSWORD, path);
 
     // Forwarding of every kind.
-    client.run(&["forward", "always", "--to", "2145550100"]).expect_code(0);
+    client
+        .run(&["forward", "always", "--to", "2145550100"])
+        .expect_code(0);
     let xml = get("services/CallForwardingAlways").await;
     assert_eq!(element(&xml, "active").as_deref(), Some("true"), "{xml}");
-    assert_eq!(element(&xml, "forwardToPhoneNumber").as_deref(), Some("2145550100"), "{xml}");
+    assert_eq!(
+        element(&xml, "forwardToPhoneNumber").as_deref(),
+        Some("2145550100"),
+        "{xml}"
+    );
     client.run(&["forward", "always", "--off"]).expect_code(0);
     let xml = get("services/CallForwardingAlways").await;
     assert_eq!(element(&xml, "active").as_deref(), Some("false"), "{xml}");
-    assert_eq!(element(&xml, "forwardToPhoneNumber").as_deref(), Some("2145550100"), "the number is kept: {xml}");
-    client.run(&["forward", "busy", "--to", "1002"]).expect_code(0);
+    assert_eq!(
+        element(&xml, "forwardToPhoneNumber").as_deref(),
+        Some("2145550100"),
+        "the number is kept: {xml}"
+    );
+    client
+        .run(&["forward", "busy", "--to", "1002"])
+        .expect_code(0);
     let xml = get("services/CallForwardingBusy").await;
-    assert_eq!(element(&xml, "forwardToPhoneNumber").as_deref(), Some("1002"), "{xml}");
-    client.run(&["forward", "no-answer", "--on", "--rings", "5"]).expect_code(0);
+    assert_eq!(
+        element(&xml, "forwardToPhoneNumber").as_deref(),
+        Some("1002"),
+        "{xml}"
+    );
+    client
+        .run(&["forward", "no-answer", "--on", "--rings", "5"])
+        .expect_code(0);
     let xml = get("services/CallForwardingNoAnswer").await;
-    assert_eq!(element(&xml, "numberOfRings").as_deref(), Some("5"), "{xml}");
+    assert_eq!(
+        element(&xml, "numberOfRings").as_deref(),
+        Some("5"),
+        "{xml}"
+    );
     assert_eq!(element(&xml, "active").as_deref(), Some("true"), "{xml}");
-    client.run(&["forward", "not-reachable", "--to", "2145550177"]).expect_code(0);
+    client
+        .run(&["forward", "not-reachable", "--to", "2145550177"])
+        .expect_code(0);
     let xml = get("services/CallForwardingNotReachable").await;
     assert_eq!(element(&xml, "active").as_deref(), Some("true"), "{xml}");
-    client.run(&["forward", "not-reachable", "--off", "--clear"]).expect_code(0);
+    client
+        .run(&["forward", "not-reachable", "--off", "--clear"])
+        .expect_code(0);
     let xml = get("services/CallForwardingNotReachable").await;
     assert_eq!(element(&xml, "active").as_deref(), Some("false"), "{xml}");
-    assert_eq!(element(&xml, "forwardToPhoneNumber"), None, "cleared with xsi:nil: {xml}");
+    assert_eq!(
+        element(&xml, "forwardToPhoneNumber"),
+        None,
+        "cleared with xsi:nil: {xml}"
+    );
 
     // On/off services.
     client.run(&["dnd", "on"]).expect_code(0);
-    assert_eq!(element(&get("services/DoNotDisturb").await, "active").as_deref(), Some("true"));
+    assert_eq!(
+        element(&get("services/DoNotDisturb").await, "active").as_deref(),
+        Some("true")
+    );
     client.run(&["anonymous-rejection", "on"]).expect_code(0);
-    assert_eq!(element(&get("services/AnonymousCallRejection").await, "active").as_deref(), Some("true"));
+    assert_eq!(
+        element(&get("services/AnonymousCallRejection").await, "active").as_deref(),
+        Some("true")
+    );
     client.run(&["call-waiting", "off"]).expect_code(0);
-    assert_eq!(element(&get("services/CallWaiting").await, "active").as_deref(), Some("false"));
+    assert_eq!(
+        element(&get("services/CallWaiting").await, "active").as_deref(),
+        Some("false")
+    );
     client.run(&["block-caller-id", "on"]).expect_code(0);
-    assert_eq!(element(&get("services/CallingLineIDDeliveryBlocking").await, "active").as_deref(), Some("true"));
-    client.run(&["remote-office", "on", "--number", "2145557777"]).expect_code(0);
+    assert_eq!(
+        element(
+            &get("services/CallingLineIDDeliveryBlocking").await,
+            "active"
+        )
+        .as_deref(),
+        Some("true")
+    );
+    client
+        .run(&["remote-office", "on", "--number", "2145557777"])
+        .expect_code(0);
     let xml = get("services/RemoteOffice").await;
-    assert_eq!(element(&xml, "remoteOfficeNumber").as_deref(), Some("2145557777"), "{xml}");
+    assert_eq!(
+        element(&xml, "remoteOfficeNumber").as_deref(),
+        Some("2145557777"),
+        "{xml}"
+    );
 
     // Rings.
-    client.run(&["simring", "on", "--add", "2145557001", "--add", "2145557002", "--confirm"]).expect_code(0);
+    client
+        .run(&[
+            "simring",
+            "on",
+            "--add",
+            "2145557001",
+            "--add",
+            "2145557002",
+            "--confirm",
+        ])
+        .expect_code(0);
     let xml = get("services/SimultaneousRingPersonal").await;
-    assert!(xml.contains("2145557001") && xml.contains("2145557002"), "{xml}");
+    assert!(
+        xml.contains("2145557001") && xml.contains("2145557002"),
+        "{xml}"
+    );
     assert_eq!(element(&xml, "active").as_deref(), Some("true"), "{xml}");
-    client.run(&["simring", "--remove", "2145557001"]).expect_code(0);
+    client
+        .run(&["simring", "--remove", "2145557001"])
+        .expect_code(0);
     let xml = get("services/SimultaneousRingPersonal").await;
-    assert!(!xml.contains("2145557001") && xml.contains("2145557002"), "{xml}");
-    client.run(&["sequential-ring", "--slot", "1", "--to", "2145557003", "--rings", "3"]).expect_code(0);
+    assert!(
+        !xml.contains("2145557001") && xml.contains("2145557002"),
+        "{xml}"
+    );
+    client
+        .run(&[
+            "sequential-ring",
+            "--slot",
+            "1",
+            "--to",
+            "2145557003",
+            "--rings",
+            "3",
+        ])
+        .expect_code(0);
     let xml = get("services/SequentialRing").await;
     assert!(xml.contains("2145557003"), "{xml}");
 
     // Speed dial.
-    client.run(&["speed-dial", "set", "5", "2145550105", "--description", "Front desk"]).expect_code(0);
+    client
+        .run(&[
+            "speed-dial",
+            "set",
+            "5",
+            "2145550105",
+            "--description",
+            "Front desk",
+        ])
+        .expect_code(0);
     client.run(&["speed-dial", "rm", "2"]).expect_code(0);
     let xml = get("services/SpeedDial8").await;
-    assert!(xml.contains("2145550105") && xml.contains("Front desk"), "{xml}");
+    assert!(
+        xml.contains("2145550105") && xml.contains("Front desk"),
+        "{xml}"
+    );
     assert!(!xml.contains("2145550002"), "code 2 cleared: {xml}");
-    client.run(&["speed-dial-100", "set", "42", "2145550142"]).expect_code(0);
+    client
+        .run(&["speed-dial-100", "set", "42", "2145550142"])
+        .expect_code(0);
     client.run(&["speed-dial-100", "rm", "10"]).expect_code(0);
     let xml = get("services/SpeedDial100").await;
-    assert!(xml.contains("2145550142") && !xml.contains("2145550010"), "{xml}");
+    assert!(
+        xml.contains("2145550142") && !xml.contains("2145550010"),
+        "{xml}"
+    );
 
     // Call Notify and Anywhere.
-    client.run(&["call-notify", "--email", "alerts@deskline.example"]).expect_code(0);
-    assert!(get("services/CallNotify").await.contains("alerts@deskline.example"));
-    client.run(&["anywhere", "add", "2145557100", "--description", "Home"]).expect_code(0);
-    client.run(&["anywhere", "set", "2145557000", "on"]).expect_code(0);
+    client
+        .run(&["call-notify", "--email", "alerts@deskline.example"])
+        .expect_code(0);
+    assert!(
+        get("services/CallNotify")
+            .await
+            .contains("alerts@deskline.example")
+    );
+    client
+        .run(&["anywhere", "add", "2145557100", "--description", "Home"])
+        .expect_code(0);
+    client
+        .run(&["anywhere", "set", "2145557000", "on"])
+        .expect_code(0);
     let xml = get("services/BroadWorksAnywhere").await;
     assert!(xml.contains("2145557100") && xml.contains("Home"), "{xml}");
 
     // Personal directory.
-    client.run(&["directory", "add", "Dee Tester", "2145552004"]).expect_code(0);
-    client.run(&["directory", "rm", "Bo Builder"]).expect_code(0);
+    client
+        .run(&["directory", "add", "Dee Tester", "2145552004"])
+        .expect_code(0);
+    client
+        .run(&["directory", "rm", "Bo Builder"])
+        .expect_code(0);
     let xml = get("directories/Personal").await;
-    assert!(xml.contains("Dee Tester") && !xml.contains("Bo Builder"), "{xml}");
+    assert!(
+        xml.contains("Dee Tester") && !xml.contains("Bo Builder"),
+        "{xml}"
+    );
     let found = client.json(&["directory", "search", "dee"]);
     assert_eq!(found[0]["name"], "Dee Tester", "{found}");
 
@@ -128,7 +248,12 @@ async fn sign_in_sync_change_every_setting_read_back_and_sign_out() {
     for view in settings.as_array().unwrap() {
         assert_eq!(view["status"]["status"], "synced", "{view}");
     }
-    let dnd = settings.as_array().unwrap().iter().find(|v| v["key"] == "do_not_disturb").unwrap();
+    let dnd = settings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == "do_not_disturb")
+        .unwrap();
     assert_eq!(dnd["value"]["value"]["active"], true);
 
     // A fresh sync changes nothing: the cache already equals the provider.
@@ -136,15 +261,29 @@ async fn sign_in_sync_change_every_setting_read_back_and_sign_out() {
     client.run(&["sync"]).expect_code(0);
     let after = client.json(&["settings"]);
     let strip = |v: &serde_json::Value| {
-        v.as_array().unwrap().iter().map(|s| (s["key"].clone(), s["value"].clone(), s["version"].clone())).collect::<Vec<_>>()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["key"].clone(), s["value"].clone(), s["version"].clone()))
+            .collect::<Vec<_>>()
     };
     assert_eq!(strip(&before), strip(&after));
 
     // Call history and click-to-dial.
     let calls = client.json(&["calls", "--missed"]);
-    assert_eq!(calls["provider_call_logs"].as_array().unwrap().len(), 4, "{calls}");
+    assert_eq!(
+        calls["provider_call_logs"].as_array().unwrap().len(),
+        4,
+        "{calls}"
+    );
     let dialled = client.json(&["dial", "tel:+1-2145552001"]);
-    assert!(dialled["call_id"].as_str().unwrap().starts_with("callhalf-"), "{dialled}");
+    assert!(
+        dialled["call_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("callhalf-"),
+        "{dialled}"
+    );
 
     // Sign out: no saved password any more; with --forget, no account either.
     client.run(&["logout"]).expect_code(0);
@@ -152,139 +291,354 @@ async fn sign_in_sync_change_every_setting_read_back_and_sign_out() {
     assert!(sync.stderr.contains("sign in again"), "{}", sync.stderr);
     client.run(&["logout", "--forget"]).expect_code(0);
     let status = client.json(&["status"]);
-    assert!(status["accounts"].as_array().unwrap().is_empty(), "{status}");
+    assert!(
+        status["accounts"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let sandbox = demo_sandbox().await;
     let client = Client::new();
-    client.login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD).expect_code(0);
+    client
+        .login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD)
+        .expect_code(0);
     let settings_before = client.json(&["settings"]);
     let mutations_before = mutations(&sandbox).await;
 
     // (arguments, exit code, words the message must contain)
     let cases: &[(&[&str], i32, &str)] = &[
-        (&["forward", "no-answer", "--rings", "1"], 5, "1 ring is not allowed"),
-        (&["forward", "no-answer", "--rings", "25"], 5, "0 or 2 to 20"),
-        (&["forward", "always", "--to", "abc"], 5, "not a phone number"),
-        (&["forward", "always", "--to", "sip:nohost"], 5, "user and a host"),
+        (
+            &["forward", "no-answer", "--rings", "1"],
+            5,
+            "1 ring is not allowed",
+        ),
+        (
+            &["forward", "no-answer", "--rings", "25"],
+            5,
+            "0 or 2 to 20",
+        ),
+        (
+            &["forward", "always", "--to", "abc"],
+            5,
+            "not a phone number",
+        ),
+        (
+            &["forward", "always", "--to", "sip:nohost"],
+            5,
+            "user and a host",
+        ),
         (&["forward", "busy", "--on"], 5, "needs a number"),
-        (&["forward", "busy", "--rings", "3"], 2, "only for `forward no-answer`"),
+        (
+            &["forward", "busy", "--rings", "3"],
+            2,
+            "only for `forward no-answer`",
+        ),
         (&["dnd", "maybe"], 2, "invalid value"),
         (&["speed-dial", "set", "1", "2145550000"], 5, "2 to 9"),
         (&["speed-dial", "rm", "7"], 5, "not set"),
-        (&["speed-dial-100", "set", "100", "2145550000"], 5, "0 to 99"),
-        (&["speed-dial", "set", "5", "2145550000", "--description", &"x".repeat(81)], 5, "at most 80"),
+        (
+            &["speed-dial-100", "set", "100", "2145550000"],
+            5,
+            "0 to 99",
+        ),
+        (
+            &[
+                "speed-dial",
+                "set",
+                "5",
+                "2145550000",
+                "--description",
+                &"x".repeat(81),
+            ],
+            5,
+            "at most 80",
+        ),
         (&["simring", "--add", "12x"], 5, "not a phone number"),
         (&["simring", "--remove", "2145550000"], 5, "not in the list"),
-        (&["sequential-ring", "--slot", "6", "--to", "2145550000"], 2, "6"),
+        (
+            &["sequential-ring", "--slot", "6", "--to", "2145550000"],
+            2,
+            "6",
+        ),
         (&["sequential-ring", "--slot", "2"], 5, "is empty"),
         (&["call-notify", "--email", "not-an-address"], 5, "e-mail"),
-        (&["call-notify", "--criteria", "Nope=on"], 5, "no criteria named"),
+        (
+            &["call-notify", "--criteria", "Nope=on"],
+            5,
+            "no criteria named",
+        ),
         (&["anywhere", "add", "2145557000"], 5, "already a location"),
-        (&["anywhere", "set", "2145550000", "on"], 5, "not a location"),
-        (&["directory", "add", "", "2145550000"], 5, "cannot be empty"),
-        (&["directory", "add", "Alex Example", "2145550000"], 5, "already in your directory"),
-        (&["directory", "rm", "Nobody Here"], 5, "not in your directory"),
+        (
+            &["anywhere", "set", "2145550000", "on"],
+            5,
+            "not a location",
+        ),
+        (
+            &["directory", "add", "", "2145550000"],
+            5,
+            "cannot be empty",
+        ),
+        (
+            &["directory", "add", "Alex Example", "2145550000"],
+            5,
+            "already in your directory",
+        ),
+        (
+            &["directory", "rm", "Nobody Here"],
+            5,
+            "not in your directory",
+        ),
         (&["dial", "mailto:x@y"], 5, "not a phone number"),
         (&["changes", "discard", "9999"], 5, "no queued change"),
     ];
     for (args, code, words) in cases {
         let run = client.run(args);
-        assert_eq!(run.code, *code, "{args:?}\nstdout: {}\nstderr: {}", run.stdout, run.stderr);
-        assert!(run.stderr.contains(words), "{args:?}: expected '{words}' in:\n{}", run.stderr);
+        assert_eq!(
+            run.code, *code,
+            "{args:?}\nstdout: {}\nstderr: {}",
+            run.stdout, run.stderr
+        );
+        assert!(
+            run.stderr.contains(words),
+            "{args:?}: expected '{words}' in:\n{}",
+            run.stderr
+        );
     }
     // A value Deskline accepts but the provider refuses (an unknown country code) is rolled
     // back with the provider's reason.
-    let refused = client.run(&["forward", "always", "--to", "+999-1234567"]).expect_code(5);
+    let refused = client
+        .run(&["forward", "always", "--to", "+999-1234567"])
+        .expect_code(5);
     assert!(refused.stderr.contains("refused"), "{}", refused.stderr);
 
     let values = |v: serde_json::Value| {
-        v.as_array().unwrap().iter().map(|s| (s["key"].clone(), s["value"].clone(), s["version"].clone(), s["status"].clone())).collect::<Vec<_>>()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["key"].clone(),
+                    s["value"].clone(),
+                    s["version"].clone(),
+                    s["status"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
     };
-    assert_eq!(values(client.json(&["settings"])), values(settings_before), "nothing changed locally");
-    assert_eq!(mutations(&sandbox).await, mutations_before, "nothing changed on the provider");
+    assert_eq!(
+        values(client.json(&["settings"])),
+        values(settings_before),
+        "nothing changed locally"
+    );
+    assert_eq!(
+        mutations(&sandbox).await,
+        mutations_before,
+        "nothing changed on the provider"
+    );
     let changes = client.json(&["changes"]);
-    assert!(changes.as_array().unwrap().is_empty(), "nothing left queued: {changes}");
+    assert!(
+        changes.as_array().unwrap().is_empty(),
+        "nothing left queued: {changes}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_failures_are_distinct_and_clear() {
     let sandbox = demo_sandbox().await;
     let client = Client::new();
-    let wrong = client.login(&server(&sandbox), DEMO_USER, "not-the-password").expect_code(3);
-    assert!(wrong.stderr.contains("user ID or password was not accepted"), "{}", wrong.stderr);
-    let locked = client.login(&server(&sandbox), "locked@deskline.example", "Locked-password-1").expect_code(3);
+    let wrong = client
+        .login(&server(&sandbox), DEMO_USER, "not-the-password")
+        .expect_code(3);
+    assert!(
+        wrong
+            .stderr
+            .contains("user ID or password was not accepted"),
+        "{}",
+        wrong.stderr
+    );
+    let locked = client
+        .login(
+            &server(&sandbox),
+            "locked@deskline.example",
+            "Locked-password-1",
+        )
+        .expect_code(3);
     assert!(locked.stderr.contains("locked"), "{}", locked.stderr);
-    let bad_user = client.login(&server(&sandbox), "not-an-id", "x").expect_code(5);
-    assert!(bad_user.stderr.contains("e-mail form"), "{}", bad_user.stderr);
+    let bad_user = client
+        .login(&server(&sandbox), "not-an-id", "x")
+        .expect_code(5);
+    assert!(
+        bad_user.stderr.contains("e-mail form"),
+        "{}",
+        bad_user.stderr
+    );
     // Nothing listens on port 1 of loopback: no network to the provider.
-    let offline = client.login("http://127.0.0.1:1/", DEMO_USER, DEMO_PASSWORD).expect_code(4);
-    assert!(offline.stderr.contains("could not be reached"), "{}", offline.stderr);
-    let insecure = client.login("http://xsp.example.net/", DEMO_USER, DEMO_PASSWORD).expect_code(5);
-    assert!(insecure.stderr.to_lowercase().contains("http"), "{}", insecure.stderr);
+    let offline = client
+        .login("http://127.0.0.1:1/", DEMO_USER, DEMO_PASSWORD)
+        .expect_code(4);
+    assert!(
+        offline.stderr.contains("could not be reached"),
+        "{}",
+        offline.stderr
+    );
+    let insecure = client
+        .login("http://xsp.example.net/", DEMO_USER, DEMO_PASSWORD)
+        .expect_code(5);
+    assert!(
+        insecure.stderr.to_lowercase().contains("http"),
+        "{}",
+        insecure.stderr
+    );
     let status = client.json(&["status"]);
-    assert!(status["accounts"].as_array().unwrap().is_empty(), "no account kept: {status}");
+    assert!(
+        status["accounts"].as_array().unwrap().is_empty(),
+        "no account kept: {status}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_change_made_elsewhere_while_an_edit_is_pending_is_a_conflict() {
     let sandbox = demo_sandbox().await;
     let client = Client::new();
-    client.login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD).expect_code(0);
+    client
+        .login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD)
+        .expect_code(0);
 
     // The provider fails every request: the edit is queued, not lost.
-    sandbox.faults().set(Faults { error_rate: 1.0, ..Default::default() });
-    let queued = client.run(&["forward", "always", "--to", "2145550100"]).expect_code(0);
+    sandbox.faults().set(Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    let queued = client
+        .run(&["forward", "always", "--to", "2145550100"])
+        .expect_code(0);
     assert!(queued.stdout.contains("queued"), "{}", queued.stdout);
     let status = client.json(&["status"]);
     assert_eq!(status["accounts"][0]["pending_changes"], 1);
     let always = &status["accounts"][0]["forwarding"][0];
-    assert_eq!(always["to"], "2145550100", "the pending value is what the user sees");
+    assert_eq!(
+        always["to"], "2145550100",
+        "the pending value is what the user sees"
+    );
     assert_eq!(always["pending"], true);
 
     // Meanwhile someone changes the same setting on the portal.
     sandbox.faults().set(Faults::default());
     let body = r#"<?xml version="1.0" encoding="UTF-8"?><CallForwardingAlways xmlns="http://schema.broadsoft.com/xsi"><active>true</active><forwardToPhoneNumber>2145550199</forwardToPhoneNumber></CallForwardingAlways>"#;
-    assert_eq!(provider_put(&sandbox, DEMO_USER, DEMO_PASSWORD, "services/CallForwardingAlways", body).await, 200);
+    assert_eq!(
+        provider_put(
+            &sandbox,
+            DEMO_USER,
+            DEMO_PASSWORD,
+            "services/CallForwardingAlways",
+            body
+        )
+        .await,
+        200
+    );
 
     client.run(&["sync"]).expect_code(0);
     let changes = client.json(&["changes"]);
     let edit = &changes[0];
     assert_eq!(edit["state"]["state"], "conflict", "{changes}");
-    assert!(edit["state"]["fields"].as_array().unwrap().contains(&serde_json::json!("forward_to")));
-    let xml = provider_get(&sandbox, DEMO_USER, DEMO_PASSWORD, "services/CallForwardingAlways").await;
-    assert_eq!(element(&xml, "forwardToPhoneNumber").as_deref(), Some("2145550199"), "never silently overwritten");
+    assert!(
+        edit["state"]["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("forward_to"))
+    );
+    let xml = provider_get(
+        &sandbox,
+        DEMO_USER,
+        DEMO_PASSWORD,
+        "services/CallForwardingAlways",
+    )
+    .await;
+    assert_eq!(
+        element(&xml, "forwardToPhoneNumber").as_deref(),
+        Some("2145550199"),
+        "never silently overwritten"
+    );
 
     // The user keeps theirs: it lands.
     let id = edit["id"].as_i64().unwrap().to_string();
-    client.run(&["changes", "resolve", &id, "mine"]).expect_code(0);
-    let xml = provider_get(&sandbox, DEMO_USER, DEMO_PASSWORD, "services/CallForwardingAlways").await;
-    assert_eq!(element(&xml, "forwardToPhoneNumber").as_deref(), Some("2145550100"));
+    client
+        .run(&["changes", "resolve", &id, "mine"])
+        .expect_code(0);
+    let xml = provider_get(
+        &sandbox,
+        DEMO_USER,
+        DEMO_PASSWORD,
+        "services/CallForwardingAlways",
+    )
+    .await;
+    assert_eq!(
+        element(&xml, "forwardToPhoneNumber").as_deref(),
+        Some("2145550100")
+    );
     assert!(client.json(&["changes"]).as_array().unwrap().is_empty());
 
     // Another conflict, resolved the other way.
-    sandbox.faults().set(Faults { error_rate: 1.0, ..Default::default() });
+    sandbox.faults().set(Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
     client.run(&["dnd", "on"]).expect_code(0);
     sandbox.faults().set(Faults::default());
     let body = r#"<DoNotDisturb xmlns="http://schema.broadsoft.com/xsi"><active>false</active><ringSplash>true</ringSplash></DoNotDisturb>"#;
-    assert_eq!(provider_put(&sandbox, DEMO_USER, DEMO_PASSWORD, "services/DoNotDisturb", body).await, 200);
+    assert_eq!(
+        provider_put(
+            &sandbox,
+            DEMO_USER,
+            DEMO_PASSWORD,
+            "services/DoNotDisturb",
+            body
+        )
+        .await,
+        200
+    );
     // Their change touched another field (ring splash) only: no conflict, both kept.
     client.run(&["sync"]).expect_code(0);
     let xml = provider_get(&sandbox, DEMO_USER, DEMO_PASSWORD, "services/DoNotDisturb").await;
     assert_eq!(element(&xml, "active").as_deref(), Some("true"), "{xml}");
-    assert_eq!(element(&xml, "ringSplash").as_deref(), Some("true"), "{xml}");
+    assert_eq!(
+        element(&xml, "ringSplash").as_deref(),
+        Some("true"),
+        "{xml}"
+    );
 
-    sandbox.faults().set(Faults { error_rate: 1.0, ..Default::default() });
+    sandbox.faults().set(Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
     client.run(&["dnd", "off"]).expect_code(0);
     sandbox.faults().set(Faults::default());
     let body = r#"<DoNotDisturb xmlns="http://schema.broadsoft.com/xsi"><active>true</active><ringSplash>false</ringSplash></DoNotDisturb>"#;
-    assert_eq!(provider_put(&sandbox, DEMO_USER, DEMO_PASSWORD, "services/DoNotDisturb", body).await, 200);
+    assert_eq!(
+        provider_put(
+            &sandbox,
+            DEMO_USER,
+            DEMO_PASSWORD,
+            "services/DoNotDisturb",
+            body
+        )
+        .await,
+        200
+    );
     client.run(&["sync"]).expect_code(0);
     let xml = provider_get(&sandbox, DEMO_USER, DEMO_PASSWORD, "services/DoNotDisturb").await;
-    assert_eq!(element(&xml, "active").as_deref(), Some("false"), "our field applied: {xml}");
-    assert_eq!(element(&xml, "ringSplash").as_deref(), Some("false"), "their field kept: {xml}");
+    assert_eq!(
+        element(&xml, "active").as_deref(),
+        Some("false"),
+        "our field applied: {xml}"
+    );
+    assert_eq!(
+        element(&xml, "ringSplash").as_deref(),
+        Some("false"),
+        "their field kept: {xml}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -298,7 +652,11 @@ async fn passwords_appear_nowhere_but_the_keychain() {
         transcript.push_str(&run.stderr);
         run
     };
-    record(client.login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD).expect_code(0));
+    record(
+        client
+            .login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD)
+            .expect_code(0),
+    );
     for args in [
         &["--json", "status"][..],
         &["--json", "devices"],
@@ -314,18 +672,29 @@ async fn passwords_appear_nowhere_but_the_keychain() {
         record(client.run(args).expect_code(0));
     }
     // A failed sign-in with a wrong password logs nothing secret either.
-    record(client.login(&server(&sandbox), DEMO_USER, "Wrong-secret-77").expect_code(3));
+    record(
+        client
+            .login(&server(&sandbox), DEMO_USER, "Wrong-secret-77")
+            .expect_code(3),
+    );
 
     let basic = |user: &str, pw: &str| {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
     };
-    let mut secrets: Vec<String> = vec![DEMO_PASSWORD.into(), "Wrong-secret-77".into(), basic(DEMO_USER, DEMO_PASSWORD)];
+    let mut secrets: Vec<String> = vec![
+        DEMO_PASSWORD.into(),
+        "Wrong-secret-77".into(),
+        basic(DEMO_USER, DEMO_PASSWORD),
+    ];
     secrets.extend(DEMO_SIP_PASSWORDS.iter().map(|s| s.to_string()));
     secrets.extend(DEMO_DM_PASSWORDS.iter().map(|s| s.to_string()));
 
     for secret in &secrets {
-        assert!(!transcript.contains(secret.as_str()), "a secret was printed or logged");
+        assert!(
+            !transcript.contains(secret.as_str()),
+            "a secret was printed or logged"
+        );
     }
     let mut files = 0;
     let mut stack = vec![client.data_dir.clone()];
@@ -355,17 +724,29 @@ async fn passwords_appear_nowhere_but_the_keychain() {
         &vault,
         &deskline_core::SecretRef {
             account: account.clone(),
-            kind: deskline_core::SecretKind::SipPassword { line_port: "dana-pc@deskline.example".into() },
+            kind: deskline_core::SecretKind::SipPassword {
+                line_port: "dana-pc@deskline.example".into(),
+            },
         },
     )
     .await
     .unwrap();
     use secrecy::ExposeSecret;
-    assert_eq!(sip.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(), Some(DEMO_SIP_PASSWORDS[0]));
+    assert_eq!(
+        sip.as_ref()
+            .map(|s| s.expose_secret().to_owned())
+            .as_deref(),
+        Some(DEMO_SIP_PASSWORDS[0])
+    );
     client.run(&["logout", "--forget"]).expect_code(0);
     let gone = deskline_core::Vault::get(
         &vault,
-        &deskline_core::SecretRef { account, kind: deskline_core::SecretKind::SipPassword { line_port: "dana-pc@deskline.example".into() } },
+        &deskline_core::SecretRef {
+            account,
+            kind: deskline_core::SecretKind::SipPassword {
+                line_port: "dana-pc@deskline.example".into(),
+            },
+        },
     )
     .await
     .unwrap();

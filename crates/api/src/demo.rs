@@ -76,7 +76,8 @@ pub async fn open_demo(options: OpenOptions) -> Result<(Deskline, Demo, Session)
     })
     .await
     .map_err(|e| ApiError::Demo(e.to_string()))?;
-    let xsi = deskline_provider_xsi::XsiConnector::new(deskline_provider_xsi::XsiOptions::default())?;
+    let xsi =
+        deskline_provider_xsi::XsiConnector::new(deskline_provider_xsi::XsiOptions::default())?;
     let connector = Arc::new(DemoConnector {
         inner: Arc::new(xsi),
         target: sandbox.base_url(),

@@ -22,7 +22,9 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// No data directory could be found or created.
-    #[error("Deskline's data directory {path} could not be created ({reason}); choose another with --data-dir")]
+    #[error(
+        "Deskline's data directory {path} could not be created ({reason}); choose another with --data-dir"
+    )]
     DataDir {
         /// The directory.
         path: String,
@@ -73,10 +75,11 @@ impl Deskline {
     /// Opens the data directory (creating it), the store in it and the keychain, with the
     /// BroadWorks Xsi-Actions connector.
     pub async fn open(options: OpenOptions) -> Result<Self, ApiError> {
-        let connector = deskline_provider_xsi::XsiConnector::new(deskline_provider_xsi::XsiOptions {
-            extra_root_ca_pem: options.extra_ca_pem.clone(),
-            ..Default::default()
-        })?;
+        let connector =
+            deskline_provider_xsi::XsiConnector::new(deskline_provider_xsi::XsiOptions {
+                extra_root_ca_pem: options.extra_ca_pem.clone(),
+                ..Default::default()
+            })?;
         Self::open_with(options, Arc::new(connector)).await
     }
 

@@ -1,9 +1,9 @@
 //! Account commands: `login`, `logout`, `status`, `sync`, `devices`.
 
+use crate::GlobalOpts;
 use crate::context::{self, Context};
 use crate::exit::{self, fail};
 use crate::output::{self, line, on_off};
-use crate::GlobalOpts;
 use anyhow::Context as _;
 use deskline_api::{Deskline, OpenOptions};
 use deskline_core::sync::{SyncEngine, SyncEvent, SyncScope};
@@ -57,7 +57,10 @@ pub struct DevicesArgs {
 
 fn prompt(label: &str) -> anyhow::Result<String> {
     if !std::io::stdin().is_terminal() {
-        return Err(fail(exit::USAGE, format!("{label} is missing: pass it as an option")));
+        return Err(fail(
+            exit::USAGE,
+            format!("{label} is missing: pass it as an option"),
+        ));
     }
     eprint!("{label}: ");
     let _ = std::io::stderr().flush();
@@ -85,7 +88,8 @@ fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
             "the password is missing: use --password-stdin in scripts",
         ));
     }
-    let password = rpassword::prompt_password("Password: ").context("could not read the password")?;
+    let password =
+        rpassword::prompt_password("Password: ").context("could not read the password")?;
     Ok(SecretString::from(password))
 }
 
@@ -100,7 +104,9 @@ pub async fn sync_with_progress(
     let printer = tokio::spawn(async move {
         while let Ok(event) = events.recv().await {
             match event {
-                SyncEvent::Progress { done, total, step, .. } if terminal => {
+                SyncEvent::Progress {
+                    done, total, step, ..
+                } if terminal => {
                     eprint!("\r\x1b[2KSyncing {done}/{total}: {step}");
                     let _ = std::io::stderr().flush();
                 }
@@ -184,18 +190,28 @@ async fn report_signed_in(
 
 /// `deskline logout`.
 pub async fn logout(ctx: &Context, args: LogoutArgs) -> anyhow::Result<ExitCode> {
-    let account = ctx.deskline.accounts().choose(ctx.global.account.as_deref()).await?;
+    let account = ctx
+        .deskline
+        .accounts()
+        .choose(ctx.global.account.as_deref())
+        .await?;
     ctx.deskline
         .accounts()
         .sign_out(&account.id, args.forget, args.discard_changes)
         .await?;
     if ctx.global.json {
-        output::print_json(&serde_json::json!({"signed_out": account.id, "forgotten": args.forget}));
+        output::print_json(
+            &serde_json::json!({"signed_out": account.id, "forgotten": args.forget}),
+        );
     } else {
         line(format!(
             "Signed out of {}{}.",
             account.user_id,
-            if args.forget { " and deleted its cached data" } else { "" }
+            if args.forget {
+                " and deleted its cached data"
+            } else {
+                ""
+            }
         ));
     }
     Ok(ExitCode::SUCCESS)
@@ -226,7 +242,10 @@ pub async fn status(ctx: &Context) -> anyhow::Result<ExitCode> {
         line(format!(
             "  Line: {}{}",
             a.number.clone().unwrap_or_else(|| "(no number)".into()),
-            a.extension.as_ref().map(|e| format!(", extension {e}")).unwrap_or_default()
+            a.extension
+                .as_ref()
+                .map(|e| format!(", extension {e}"))
+                .unwrap_or_default()
         ));
         if let Some(dnd) = a.do_not_disturb {
             line(format!("  Do Not Disturb: {}", on_off(dnd)));
@@ -245,7 +264,10 @@ pub async fn status(ctx: &Context) -> anyhow::Result<ExitCode> {
                 "  Soft client: {} ({}){}",
                 c.line_port,
                 c.device_type,
-                c.aor.as_ref().map(|aor| format!(", {aor} via {}", c.registrar.clone().unwrap_or_default())).unwrap_or_default()
+                c.aor
+                    .as_ref()
+                    .map(|aor| format!(", {aor} via {}", c.registrar.clone().unwrap_or_default()))
+                    .unwrap_or_default()
             ));
         }
         if a.pending_changes + a.conflicts + a.failed_changes > 0 {
@@ -257,7 +279,9 @@ pub async fn status(ctx: &Context) -> anyhow::Result<ExitCode> {
         line(format!(
             "  Last sync: {}",
             a.last_sync_at
-                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .and_then(|t| t
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .ok())
                 .unwrap_or_else(|| "never".into())
         ));
     }
@@ -267,7 +291,11 @@ pub async fn status(ctx: &Context) -> anyhow::Result<ExitCode> {
 /// `deskline sync`.
 pub async fn sync(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
     let session = ctx.session().await?;
-    let scope = if args.quick { SyncScope::Incremental } else { SyncScope::Full };
+    let scope = if args.quick {
+        SyncScope::Incremental
+    } else {
+        SyncScope::Full
+    };
     let failed = sync_with_progress(&session.engine, scope, ctx.global.json).await?;
     let edits = ctx.deskline.store().edits(&session.account.id).await?;
     if ctx.global.json {
@@ -283,7 +311,10 @@ pub async fn sync(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
             format!("Synced, except: {}", failed.join("; "))
         });
         if !edits.is_empty() {
-            line(format!("{} change(s) still queued (see `deskline changes`).", edits.len()));
+            line(format!(
+                "{} change(s) still queued (see `deskline changes`).",
+                edits.len()
+            ));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -292,7 +323,11 @@ pub async fn sync(ctx: &Context, args: SyncArgs) -> anyhow::Result<ExitCode> {
 /// `deskline devices`.
 pub async fn devices(ctx: &Context, args: DevicesArgs) -> anyhow::Result<ExitCode> {
     let session = ctx.session().await?;
-    let clients = ctx.deskline.store().soft_clients(&session.account.id).await?;
+    let clients = ctx
+        .deskline
+        .store()
+        .soft_clients(&session.account.id)
+        .await?;
     let live = if args.live {
         Some(session.engine.provider().registrations().await?)
     } else {
@@ -306,14 +341,20 @@ pub async fn devices(ctx: &Context, args: DevicesArgs) -> anyhow::Result<ExitCod
         line("No soft clients are shared with you.");
     }
     for c in &clients {
-        line(format!("{} — {} ({:?})", c.line_port, c.device_type, c.endpoint_type));
+        line(format!(
+            "{} — {} ({:?})",
+            c.line_port, c.device_type, c.endpoint_type
+        ));
         if let Some(sip) = &c.sip {
             line(format!(
                 "    {} auth {} via {}{} over {}",
                 sip.aor,
                 sip.auth_user,
                 sip.registrar,
-                sip.outbound_proxy.as_ref().map(|p| format!(" (proxy {p})")).unwrap_or_default(),
+                sip.outbound_proxy
+                    .as_ref()
+                    .map(|p| format!(" (proxy {p})"))
+                    .unwrap_or_default(),
                 sip.transport.as_str()
             ));
         } else {

@@ -19,11 +19,9 @@ pub struct Context {
 /// Reads the extra CA file, if one was given.
 pub async fn extra_ca(global: &GlobalOpts) -> anyhow::Result<Option<String>> {
     match &global.ca_file {
-        Some(path) => Ok(Some(
-            tokio::fs::read_to_string(path)
-                .await
-                .with_context(|| format!("could not read the CA file {}", path.display()))?,
-        )),
+        Some(path) => Ok(Some(tokio::fs::read_to_string(path).await.with_context(
+            || format!("could not read the CA file {}", path.display()),
+        )?)),
         None => Ok(None),
     }
 }
@@ -56,7 +54,10 @@ impl Context {
         if let Some((_, session)) = &self.demo {
             return Ok(session.clone());
         }
-        Ok(self.deskline.session(self.global.account.as_deref()).await?)
+        Ok(self
+            .deskline
+            .session(self.global.account.as_deref())
+            .await?)
     }
 
     /// Stops the demo provider, if any.

@@ -96,7 +96,10 @@ pub fn classify(error: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<ProviderError>() {
             return provider_code(e);
         }
-        if cause.downcast_ref::<deskline_core::ValidationError>().is_some() {
+        if cause
+            .downcast_ref::<deskline_core::ValidationError>()
+            .is_some()
+        {
             return VALIDATION;
         }
     }

@@ -59,9 +59,15 @@ pub async fn directory(ctx: &Context, args: DirectoryArgs) -> anyhow::Result<Exi
     match args.action.unwrap_or(DirectoryAction::List) {
         DirectoryAction::List => {
             let session = ctx.session().await?;
-            let view = session.engine.setting(SettingKey::PersonalDirectory).await?;
+            let view = session
+                .engine
+                .setting(SettingKey::PersonalDirectory)
+                .await?;
             let Setting::PersonalDirectory(dir) = &view.value else {
-                return Err(fail(exit::FAILURE, "the personal directory is not available"));
+                return Err(fail(
+                    exit::FAILURE,
+                    "the personal directory is not available",
+                ));
             };
             if ctx.global.json {
                 output::print_json(&dir.entries);
@@ -80,7 +86,10 @@ pub async fn directory(ctx: &Context, args: DirectoryArgs) -> anyhow::Result<Exi
             change_directory(ctx, move |s| {
                 if let Setting::PersonalDirectory(dir) = s {
                     if dir.entries.contains_key(name.as_str()) {
-                        return Err(ValidationError::new("name", format!("'{name}' is already in your directory")));
+                        return Err(ValidationError::new(
+                            "name",
+                            format!("'{name}' is already in your directory"),
+                        ));
                     }
                     dir.entries.insert(name.as_str().to_owned(), number);
                 }
@@ -91,16 +100,23 @@ pub async fn directory(ctx: &Context, args: DirectoryArgs) -> anyhow::Result<Exi
         DirectoryAction::Rm { name } => {
             let name = DirectoryName::parse(&name)?;
             change_directory(ctx, move |s| {
-                if let Setting::PersonalDirectory(dir) = s {
-                    if dir.entries.remove(name.as_str()).is_none() {
-                        return Err(ValidationError::new("name", format!("'{name}' is not in your directory")));
-                    }
+                if let Setting::PersonalDirectory(dir) = s
+                    && dir.entries.remove(name.as_str()).is_none()
+                {
+                    return Err(ValidationError::new(
+                        "name",
+                        format!("'{name}' is not in your directory"),
+                    ));
                 }
                 Ok(())
             })
             .await
         }
-        DirectoryAction::Search { text, limit, remote } => {
+        DirectoryAction::Search {
+            text,
+            limit,
+            remote,
+        } => {
             let session = ctx.session().await?;
             if let Some(scope) = remote {
                 let scope = match scope {
@@ -113,7 +129,11 @@ pub async fn directory(ctx: &Context, args: DirectoryArgs) -> anyhow::Result<Exi
                     results: limit.clamp(1, 1000) as u32,
                     ..Default::default()
                 };
-                let page = session.engine.provider().search_directory(scope, &query).await?;
+                let page = session
+                    .engine
+                    .provider()
+                    .search_directory(scope, &query)
+                    .await?;
                 if ctx.global.json {
                     output::print_json(&page);
                 } else {
@@ -189,19 +209,32 @@ pub async fn calls(ctx: &Context, args: CallsArgs) -> anyhow::Result<ExitCode> {
         None
     };
     if args.clear {
-        session.engine.provider().delete_call_logs(kind, None).await?;
+        session
+            .engine
+            .provider()
+            .delete_call_logs(kind, None)
+            .await?;
         let logs = session.engine.provider().call_logs().await?;
-        ctx.deskline.store().replace_call_logs(&session.account.id, &logs).await?;
+        ctx.deskline
+            .store()
+            .replace_call_logs(&session.account.id, &logs)
+            .await?;
         line("Call logs deleted.");
         return Ok(ExitCode::SUCCESS);
     }
     let mut logs = ctx.deskline.store().call_logs(&session.account.id).await?;
     logs.retain(|l| kind.is_none_or(|k| l.kind == k));
-    logs.sort_by(|a, b| b.time.cmp(&a.time));
+    logs.sort_by_key(|l| std::cmp::Reverse(l.time));
     logs.truncate(args.limit);
-    let seen = ctx.deskline.store().call_history(&session.account.id, args.limit).await?;
+    let seen = ctx
+        .deskline
+        .store()
+        .call_history(&session.account.id, args.limit)
+        .await?;
     if ctx.global.json {
-        output::print_json(&serde_json::json!({"provider_call_logs": logs, "deskline_calls": seen}));
+        output::print_json(
+            &serde_json::json!({"provider_call_logs": logs, "deskline_calls": seen}),
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if logs.is_empty() && seen.is_empty() {
@@ -269,7 +302,10 @@ pub async fn dial(ctx: &Context, args: DialArgs) -> anyhow::Result<ExitCode> {
         .await?;
     let record = CallRecord {
         id: started.call_id.clone(),
-        line: args.line.clone().unwrap_or_else(|| session.account.user_id.to_string()),
+        line: args
+            .line
+            .clone()
+            .unwrap_or_else(|| session.account.user_id.to_string()),
         direction: CallDirection::Outgoing,
         number: destination.to_string(),
         name: None,
@@ -278,11 +314,16 @@ pub async fn dial(ctx: &Context, args: DialArgs) -> anyhow::Result<ExitCode> {
         outcome: CallOutcome::Dialled,
         suppressed_by_dnd: false,
     };
-    ctx.deskline.store().record_call(&session.account.id, &record).await?;
+    ctx.deskline
+        .store()
+        .record_call(&session.account.id, &record)
+        .await?;
     if ctx.global.json {
         output::print_json(&started);
     } else {
-        line(format!("Calling {destination}: answer your phone when it rings."));
+        line(format!(
+            "Calling {destination}: answer your phone when it rings."
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -339,9 +380,14 @@ pub async fn changes(ctx: &Context, args: ChangesArgs) -> anyhow::Result<ExitCod
                         EditState::Pending { last_error } => format!(
                             "pending ({} attempt(s){})",
                             e.attempts,
-                            last_error.as_ref().map(|l| format!(", last: {l}")).unwrap_or_default()
+                            last_error
+                                .as_ref()
+                                .map(|l| format!(", last: {l}"))
+                                .unwrap_or_default()
                         ),
-                        EditState::Conflict { fields, .. } => format!("conflict on {}", fields.join(", ")),
+                        EditState::Conflict { fields, .. } => {
+                            format!("conflict on {}", fields.join(", "))
+                        }
                         EditState::Failed { reason } => format!("refused: {reason}"),
                     };
                     line(format!("#{}\t{}\t{}", e.id, e.key.display_name(), state));
@@ -356,7 +402,10 @@ pub async fn changes(ctx: &Context, args: ChangesArgs) -> anyhow::Result<ExitCod
             };
             session.engine.resolve(id, resolution).await?;
             let report = session.engine.flush(true).await?;
-            line(format!("Resolved #{id}; {} change(s) sent.", report.applied));
+            line(format!(
+                "Resolved #{id}; {} change(s) sent.",
+                report.applied
+            ));
             Ok(ExitCode::SUCCESS)
         }
         ChangesAction::Discard { id } => {

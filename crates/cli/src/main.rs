@@ -6,7 +6,6 @@ mod account;
 mod context;
 mod exit;
 mod lists;
-mod listen;
 mod output;
 mod settings;
 
@@ -98,8 +97,6 @@ enum Command {
     Dial(lists::DialArgs),
     /// Changes waiting for the provider: list, resolve conflicts, discard.
     Changes(lists::ChangesArgs),
-    /// Register a line with SIP and show a notification for every incoming call.
-    Listen(listen::ListenArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -141,9 +138,13 @@ fn main() -> ExitCode {
     let global = cli.global;
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Listen(args) => listen::run(args, &global).await,
             Command::Completions { shell } => {
-                clap_complete::generate(shell, &mut Cli::command(), "deskline", &mut std::io::stdout());
+                clap_complete::generate(
+                    shell,
+                    &mut Cli::command(),
+                    "deskline",
+                    &mut std::io::stdout(),
+                );
                 Ok(ExitCode::SUCCESS)
             }
             other => run(other, &global).await,
@@ -184,14 +185,23 @@ async fn run(command: Command, global: &GlobalOpts) -> anyhow::Result<ExitCode> 
         Command::SpeedDial(args) => settings::speed_dial(&ctx, args, false).await,
         Command::SpeedDial100(args) => settings::speed_dial(&ctx, args, true).await,
         Command::AnonymousRejection(args) => {
-            settings::toggle(&ctx, deskline_core::SettingKey::AnonymousCallRejection, args).await
+            settings::toggle(
+                &ctx,
+                deskline_core::SettingKey::AnonymousCallRejection,
+                args,
+            )
+            .await
         }
         Command::CallWaiting(args) => {
             settings::toggle(&ctx, deskline_core::SettingKey::CallWaiting, args).await
         }
         Command::BlockCallerId(args) => {
-            settings::toggle(&ctx, deskline_core::SettingKey::CallingLineIdDeliveryBlocking, args)
-                .await
+            settings::toggle(
+                &ctx,
+                deskline_core::SettingKey::CallingLineIdDeliveryBlocking,
+                args,
+            )
+            .await
         }
         Command::RemoteOffice(args) => settings::remote_office(&ctx, args).await,
         Command::CallNotify(args) => settings::call_notify(&ctx, args).await,
@@ -200,9 +210,7 @@ async fn run(command: Command, global: &GlobalOpts) -> anyhow::Result<ExitCode> 
         Command::Calls(args) => lists::calls(&ctx, args).await,
         Command::Dial(args) => lists::dial(&ctx, args).await,
         Command::Changes(args) => lists::changes(&ctx, args).await,
-        Command::Login(_) | Command::Listen(_) | Command::Completions { .. } => {
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Login(_) | Command::Completions { .. } => Ok(ExitCode::SUCCESS),
     };
     ctx.close().await;
     result

@@ -38,10 +38,14 @@ fn describe(value: &Setting) -> String {
         Setting::CallForwardingNoAnswer(v) => {
             forwarding_text(v.active, &v.forward_to, Some(v.number_of_rings.get()))
         }
-        Setting::DoNotDisturb(v) => format!("{}{}", on_off(v.active), if v.ring_splash { ", ring splash" } else { "" }),
-        Setting::AnonymousCallRejection(v) | Setting::CallWaiting(v) | Setting::CallingLineIdDeliveryBlocking(v) => {
-            on_off(v.active).to_owned()
-        }
+        Setting::DoNotDisturb(v) => format!(
+            "{}{}",
+            on_off(v.active),
+            if v.ring_splash { ", ring splash" } else { "" }
+        ),
+        Setting::AnonymousCallRejection(v)
+        | Setting::CallWaiting(v)
+        | Setting::CallingLineIdDeliveryBlocking(v) => on_off(v.active).to_owned(),
         Setting::RemoteOffice(v) => forwarding_text(v.active, &v.number, None),
         Setting::SimultaneousRingPersonal(v) => format!(
             "{}; {}; {}",
@@ -51,7 +55,17 @@ fn describe(value: &Setting) -> String {
             } else {
                 v.locations
                     .iter()
-                    .map(|l| format!("{}{}", l.address, if l.answer_confirmation_required { " (confirm)" } else { "" }))
+                    .map(|l| {
+                        format!(
+                            "{}{}",
+                            l.address,
+                            if l.answer_confirmation_required {
+                                " (confirm)"
+                            } else {
+                                ""
+                            }
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             },
@@ -69,7 +83,9 @@ fn describe(value: &Setting) -> String {
             } else {
                 v.locations
                     .iter()
-                    .map(|(slot, l)| format!("{slot}: {} ({} rings)", l.address, l.number_of_rings.get()))
+                    .map(|(slot, l)| {
+                        format!("{slot}: {} ({} rings)", l.address, l.number_of_rings.get())
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             }
@@ -78,13 +94,20 @@ fn describe(value: &Setting) -> String {
         Setting::SpeedDial100(v) => speed_text(&v.entries),
         Setting::CallNotify(v) => format!(
             "e-mail {}{}",
-            v.email.as_ref().map(|e| e.to_string()).unwrap_or_else(|| "(none)".into()),
+            v.email
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "(none)".into()),
             if v.criteria.is_empty() {
                 String::new()
             } else {
                 format!(
                     "; criteria {}",
-                    v.criteria.iter().map(|(n, a)| format!("{n} {}", on_off(*a))).collect::<Vec<_>>().join(", ")
+                    v.criteria
+                        .iter()
+                        .map(|(n, a)| format!("{n} {}", on_off(*a)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             }
         ),
@@ -99,7 +122,10 @@ fn describe(value: &Setting) -> String {
                             "{} {}{}",
                             l.phone_number,
                             on_off(l.active),
-                            l.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+                            l.description
+                                .as_ref()
+                                .map(|d| format!(" ({d})"))
+                                .unwrap_or_default()
                         )
                     })
                     .collect::<Vec<_>>()
@@ -115,7 +141,9 @@ fn forwarding_text(active: bool, to: &Option<Destination>, rings: Option<u8>) ->
         "{}{}{}",
         on_off(active),
         to.as_ref().map(|t| format!(" → {t}")).unwrap_or_default(),
-        rings.map(|r| format!(" after {r} rings")).unwrap_or_default()
+        rings
+            .map(|r| format!(" after {r} rings"))
+            .unwrap_or_default()
     )
 }
 
@@ -131,7 +159,10 @@ fn speed_text(entries: &std::collections::BTreeMap<String, SpeedDialEntry>) -> S
             format!(
                 "{code}: {}{}",
                 e.number,
-                e.description.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+                e.description
+                    .as_ref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
             )
         })
         .collect::<Vec<_>>()
@@ -145,7 +176,10 @@ fn status_text(status: &SettingStatus) -> String {
             Some(e) => format!("  [pending: {e}]"),
             None => "  [pending]".into(),
         },
-        SettingStatus::Conflict { fields, .. } => format!("  [conflict on {}: see `deskline changes`]", fields.join(", ")),
+        SettingStatus::Conflict { fields, .. } => format!(
+            "  [conflict on {}: see `deskline changes`]",
+            fields.join(", ")
+        ),
         SettingStatus::Failed { reason, .. } => format!("  [refused: {reason}]"),
     }
 }
@@ -154,7 +188,12 @@ fn print_view(ctx: &Context, view: &SettingView) {
     if ctx.global.json {
         output::print_json(view);
     } else {
-        line(format!("{}: {}{}", view.key.display_name(), describe(&view.value), status_text(&view.status)));
+        line(format!(
+            "{}: {}{}",
+            view.key.display_name(),
+            describe(&view.value),
+            status_text(&view.status)
+        ));
     }
 }
 
@@ -169,7 +208,12 @@ pub async fn show_all(ctx: &Context) -> anyhow::Result<ExitCode> {
             line("Nothing synced yet: run `deskline sync`.");
         }
         for v in &views {
-            line(format!("{}: {}{}", v.key.display_name(), describe(&v.value), status_text(&v.status)));
+            line(format!(
+                "{}: {}{}",
+                v.key.display_name(),
+                describe(&v.value),
+                status_text(&v.status)
+            ));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -202,13 +246,19 @@ where
             if ctx.global.json {
                 output::print_json(&serde_json::json!({"result": "applied", "setting": view}));
             } else {
-                line(format!("{}: {} (saved on the provider)", key.display_name(), describe(&view.value)));
+                line(format!(
+                    "{}: {} (saved on the provider)",
+                    key.display_name(),
+                    describe(&view.value)
+                ));
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(EditState::Pending { last_error }) => {
             if ctx.global.json {
-                output::print_json(&serde_json::json!({"result": "queued", "setting": view, "reason": last_error}));
+                output::print_json(
+                    &serde_json::json!({"result": "queued", "setting": view, "reason": last_error}),
+                );
             } else {
                 line(format!(
                     "{}: {} (queued: {}; Deskline sends it when the provider answers — `deskline sync`)",
@@ -232,7 +282,10 @@ where
             engine.discard(edit.id).await?;
             Err(fail(
                 exit::VALIDATION,
-                format!("the provider refused the change to {}: {reason}; nothing was changed", key.display_name()),
+                format!(
+                    "the provider refused the change to {}: {reason}; nothing was changed",
+                    key.display_name()
+                ),
             ))
         }
     }
@@ -288,14 +341,22 @@ pub async fn forward(ctx: &Context, args: ForwardArgs) -> anyhow::Result<ExitCod
         ForwardKind::NoAnswer => SettingKey::CallForwardingNoAnswer,
         ForwardKind::NotReachable => SettingKey::CallForwardingNotReachable,
     };
-    if args.to.is_none() && !args.on && !args.off && args.rings.is_none() && args.ring_splash.is_none() {
+    if args.to.is_none()
+        && !args.on
+        && !args.off
+        && args.rings.is_none()
+        && args.ring_splash.is_none()
+    {
         return show(ctx, key).await;
     }
     if args.rings.is_some() && !matches!(args.kind, ForwardKind::NoAnswer) {
         return Err(fail(exit::USAGE, "--rings is only for `forward no-answer`"));
     }
     if args.ring_splash.is_some() && !matches!(args.kind, ForwardKind::Always) {
-        return Err(fail(exit::USAGE, "--ring-splash is only for `forward always`"));
+        return Err(fail(
+            exit::USAGE,
+            "--ring-splash is only for `forward always`",
+        ));
     }
     let to = args.to.as_deref().map(|t| dest(t, "to")).transpose()?;
     let rings = args.rings.map(RingCount::new).transpose()?;
@@ -307,7 +368,9 @@ pub async fn forward(ctx: &Context, args: ForwardArgs) -> anyhow::Result<ExitCod
                 }
                 (&mut v.active, &mut v.forward_to)
             }
-            Setting::CallForwardingBusy(v) | Setting::CallForwardingNotReachable(v) => (&mut v.active, &mut v.forward_to),
+            Setting::CallForwardingBusy(v) | Setting::CallForwardingNotReachable(v) => {
+                (&mut v.active, &mut v.forward_to)
+            }
             Setting::CallForwardingNoAnswer(v) => {
                 if let Some(r) = rings {
                     v.number_of_rings = r;
@@ -379,9 +442,9 @@ pub async fn toggle(ctx: &Context, key: SettingKey, args: ToggleArgs) -> anyhow:
     };
     change(ctx, key, move |s| {
         match s {
-            Setting::AnonymousCallRejection(v) | Setting::CallWaiting(v) | Setting::CallingLineIdDeliveryBlocking(v) => {
-                v.active = state.get()
-            }
+            Setting::AnonymousCallRejection(v)
+            | Setting::CallWaiting(v)
+            | Setting::CallingLineIdDeliveryBlocking(v) => v.active = state.get(),
             _ => return Err(ValidationError::new("setting", "not an on/off setting")),
         }
         Ok(())
@@ -405,7 +468,11 @@ pub async fn remote_office(ctx: &Context, args: RemoteOfficeArgs) -> anyhow::Res
     if args.state.is_none() && args.number.is_none() {
         return show(ctx, SettingKey::RemoteOffice).await;
     }
-    let number = args.number.as_deref().map(|n| dest(n, "number")).transpose()?;
+    let number = args
+        .number
+        .as_deref()
+        .map(|n| dest(n, "number"))
+        .transpose()?;
     change(ctx, SettingKey::RemoteOffice, move |s| {
         if let Setting::RemoteOffice(v) = s {
             if let Some(n) = number {
@@ -445,11 +512,24 @@ pub struct SimRingArgs {
 
 /// `deskline simring`.
 pub async fn simring(ctx: &Context, args: SimRingArgs) -> anyhow::Result<ExitCode> {
-    if args.state.is_none() && args.add.is_empty() && args.remove.is_empty() && !args.clear && args.while_on_call.is_none() {
+    if args.state.is_none()
+        && args.add.is_empty()
+        && args.remove.is_empty()
+        && !args.clear
+        && args.while_on_call.is_none()
+    {
         return show(ctx, SettingKey::SimultaneousRingPersonal).await;
     }
-    let add: Vec<Destination> = args.add.iter().map(|n| dest(n, "add")).collect::<Result<_, _>>()?;
-    let remove: Vec<Destination> = args.remove.iter().map(|n| dest(n, "remove")).collect::<Result<_, _>>()?;
+    let add: Vec<Destination> = args
+        .add
+        .iter()
+        .map(|n| dest(n, "add"))
+        .collect::<Result<_, _>>()?;
+    let remove: Vec<Destination> = args
+        .remove
+        .iter()
+        .map(|n| dest(n, "remove"))
+        .collect::<Result<_, _>>()?;
     change(ctx, SettingKey::SimultaneousRingPersonal, move |s| {
         if let Setting::SimultaneousRingPersonal(v) = s {
             if args.clear {
@@ -457,12 +537,18 @@ pub async fn simring(ctx: &Context, args: SimRingArgs) -> anyhow::Result<ExitCod
             }
             for r in &remove {
                 if !v.locations.iter().any(|l| &l.address == r) {
-                    return Err(ValidationError::new("remove", format!("{r} is not in the list")));
+                    return Err(ValidationError::new(
+                        "remove",
+                        format!("{r} is not in the list"),
+                    ));
                 }
                 v.locations.retain(|l| &l.address != r);
             }
             for a in add {
-                v.locations.push(SimRingLocation { address: a, answer_confirmation_required: args.confirm });
+                v.locations.push(SimRingLocation {
+                    address: a,
+                    answer_confirmation_required: args.confirm,
+                });
             }
             if let Some(w) = args.while_on_call {
                 v.incoming_calls = if w.get() {
@@ -514,7 +600,12 @@ pub struct SequentialRingArgs {
 
 /// `deskline sequential-ring`.
 pub async fn sequential_ring(ctx: &Context, args: SequentialRingArgs) -> anyhow::Result<ExitCode> {
-    if args.slot.is_none() && args.base_first.is_none() && args.base_rings.is_none() && args.continue_if_busy.is_none() && args.caller_may_stop.is_none() {
+    if args.slot.is_none()
+        && args.base_first.is_none()
+        && args.base_rings.is_none()
+        && args.continue_if_busy.is_none()
+        && args.caller_may_stop.is_none()
+    {
         return show(ctx, SettingKey::SequentialRing).await;
     }
     let to = args.to.as_deref().map(|t| dest(t, "to")).transpose()?;
@@ -531,13 +622,20 @@ pub async fn sequential_ring(ctx: &Context, args: SequentialRingArgs) -> anyhow:
                     let address = match (to, existing.as_ref()) {
                         (Some(t), _) => t,
                         (None, Some(e)) => e.address.clone(),
-                        (None, None) => return Err(ValidationError::new("to", format!("location {slot} is empty: give a number with --to"))),
+                        (None, None) => {
+                            return Err(ValidationError::new(
+                                "to",
+                                format!("location {slot} is empty: give a number with --to"),
+                            ));
+                        }
                     };
                     v.locations.insert(
                         slot,
                         SequentialRingLocation {
                             address,
-                            number_of_rings: rings.or(existing.as_ref().map(|e| e.number_of_rings)).unwrap_or_default(),
+                            number_of_rings: rings
+                                .or(existing.as_ref().map(|e| e.number_of_rings))
+                                .unwrap_or_default(),
                             answer_confirmation_required: args.confirm,
                         },
                     );
@@ -591,8 +689,16 @@ pub enum SpeedDialAction {
 }
 
 /// `deskline speed-dial` / `speed-dial-100`.
-pub async fn speed_dial(ctx: &Context, args: SpeedDialArgs, hundred: bool) -> anyhow::Result<ExitCode> {
-    let key = if hundred { SettingKey::SpeedDial100 } else { SettingKey::SpeedDial8 };
+pub async fn speed_dial(
+    ctx: &Context,
+    args: SpeedDialArgs,
+    hundred: bool,
+) -> anyhow::Result<ExitCode> {
+    let key = if hundred {
+        SettingKey::SpeedDial100
+    } else {
+        SettingKey::SpeedDial8
+    };
     let check = |code: u32| -> Result<String, ValidationError> {
         if hundred {
             SpeedCode100::new(code).map(|c| c.get().to_string())
@@ -602,7 +708,11 @@ pub async fn speed_dial(ctx: &Context, args: SpeedDialArgs, hundred: bool) -> an
     };
     match args.action.unwrap_or(SpeedDialAction::List) {
         SpeedDialAction::List => show(ctx, key).await,
-        SpeedDialAction::Set { code, number, description } => {
+        SpeedDialAction::Set {
+            code,
+            number,
+            description,
+        } => {
             let code = check(code)?;
             let entry = SpeedDialEntry {
                 number: dest(&number, "number")?,
@@ -628,7 +738,10 @@ pub async fn speed_dial(ctx: &Context, args: SpeedDialArgs, hundred: bool) -> an
                 };
                 match removed {
                     Some(_) => Ok(()),
-                    None => Err(ValidationError::new("code", format!("speed code {code} is not set"))),
+                    None => Err(ValidationError::new(
+                        "code",
+                        format!("speed code {code} is not set"),
+                    )),
                 }
             })
             .await
@@ -658,13 +771,21 @@ pub async fn call_notify(ctx: &Context, args: CallNotifyArgs) -> anyhow::Result<
     let email = args.email.as_deref().map(EmailAddress::parse).transpose()?;
     let mut criteria = Vec::new();
     for c in &args.criteria {
-        let (name, state) = c
-            .rsplit_once('=')
-            .ok_or_else(|| fail(exit::USAGE, format!("--criteria takes NAME=on|off, not '{c}'")))?;
+        let (name, state) = c.rsplit_once('=').ok_or_else(|| {
+            fail(
+                exit::USAGE,
+                format!("--criteria takes NAME=on|off, not '{c}'"),
+            )
+        })?;
         let active = match state {
             "on" => true,
             "off" => false,
-            _ => return Err(fail(exit::USAGE, format!("--criteria takes NAME=on|off, not '{c}'"))),
+            _ => {
+                return Err(fail(
+                    exit::USAGE,
+                    format!("--criteria takes NAME=on|off, not '{c}'"),
+                ));
+            }
         };
         criteria.push((name.to_owned(), active));
     }
@@ -679,7 +800,14 @@ pub async fn call_notify(ctx: &Context, args: CallNotifyArgs) -> anyhow::Result<
             for (name, active) in criteria {
                 match v.criteria.get_mut(&name) {
                     Some(flag) => *flag = active,
-                    None => return Err(ValidationError::new("criteria", format!("there is no criteria named '{name}' (create it on the portal)"))),
+                    None => {
+                        return Err(ValidationError::new(
+                            "criteria",
+                            format!(
+                                "there is no criteria named '{name}' (create it on the portal)"
+                            ),
+                        ));
+                    }
                 }
             }
         }
@@ -740,20 +868,36 @@ pub async fn anywhere(ctx: &Context, args: AnywhereArgs) -> anyhow::Result<ExitC
     let key = SettingKey::BroadWorksAnywhere;
     match args.action.unwrap_or(AnywhereAction::List) {
         AnywhereAction::List => show(ctx, key).await,
-        AnywhereAction::Add { number, description, country_code, active } => {
+        AnywhereAction::Add {
+            number,
+            description,
+            country_code,
+            active,
+        } => {
             let phone = PhoneNumber::parse(&number)?;
             let description = description.as_deref().map(Description::parse).transpose()?;
-            if country_code.is_empty() || !country_code.bytes().all(|b| b.is_ascii_digit()) || country_code.len() > 3 {
+            if country_code.is_empty()
+                || !country_code.bytes().all(|b| b.is_ascii_digit())
+                || country_code.len() > 3
+            {
                 return Err(fail(exit::VALIDATION, "country_code: 1 to 3 digits"));
             }
             change(ctx, key, move |s| {
                 if let Setting::BroadWorksAnywhere(v) = s {
                     if v.locations.contains_key(phone.as_str()) {
-                        return Err(ValidationError::new("number", format!("{phone} is already a location")));
+                        return Err(ValidationError::new(
+                            "number",
+                            format!("{phone} is already a location"),
+                        ));
                     }
                     v.locations.insert(
                         phone.as_str().to_owned(),
-                        AnywhereLocation { phone_number: phone, country_code: Some(country_code), description, active },
+                        AnywhereLocation {
+                            phone_number: phone,
+                            country_code: Some(country_code),
+                            description,
+                            active,
+                        },
                     );
                 }
                 Ok(())
@@ -764,10 +908,9 @@ pub async fn anywhere(ctx: &Context, args: AnywhereArgs) -> anyhow::Result<ExitC
             let phone = PhoneNumber::parse(&number)?;
             change(ctx, key, move |s| {
                 if let Setting::BroadWorksAnywhere(v) = s {
-                    let location = v
-                        .locations
-                        .get_mut(phone.as_str())
-                        .ok_or_else(|| ValidationError::new("number", format!("{phone} is not a location")))?;
+                    let location = v.locations.get_mut(phone.as_str()).ok_or_else(|| {
+                        ValidationError::new("number", format!("{phone} is not a location"))
+                    })?;
                     location.active = state.get();
                 }
                 Ok(())
@@ -778,9 +921,9 @@ pub async fn anywhere(ctx: &Context, args: AnywhereArgs) -> anyhow::Result<ExitC
             let phone = PhoneNumber::parse(&number)?;
             change(ctx, key, move |s| {
                 if let Setting::BroadWorksAnywhere(v) = s {
-                    v.locations
-                        .remove(phone.as_str())
-                        .ok_or_else(|| ValidationError::new("number", format!("{phone} is not a location")))?;
+                    v.locations.remove(phone.as_str()).ok_or_else(|| {
+                        ValidationError::new("number", format!("{phone} is not a location"))
+                    })?;
                 }
                 Ok(())
             })

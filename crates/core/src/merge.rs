@@ -42,7 +42,11 @@ pub enum MergeError {
 }
 
 /// Merges the change `base → desired` onto `current`.
-pub fn three_way(base: &Setting, desired: &Setting, current: &Setting) -> Result<MergeOutcome, MergeError> {
+pub fn three_way(
+    base: &Setting,
+    desired: &Setting,
+    current: &Setting,
+) -> Result<MergeOutcome, MergeError> {
     three_way_with_sent(base, &[], desired, current)
 }
 
@@ -54,11 +58,16 @@ pub fn three_way_with_sent(
     desired: &Setting,
     current: &Setting,
 ) -> Result<MergeOutcome, MergeError> {
-    if base.key() != desired.key() || base.key() != current.key() || sent.iter().any(|s| s.key() != base.key()) {
+    if base.key() != desired.key()
+        || base.key() != current.key()
+        || sent.iter().any(|s| s.key() != base.key())
+    {
         return Err(MergeError::KeyMismatch);
     }
-    let to_json = |s: &Setting| serde_json::to_value(s).map_err(|e| MergeError::Invalid(e.to_string()));
-    let (base_json, desired_json, current_json) = (to_json(base)?, to_json(desired)?, to_json(current)?);
+    let to_json =
+        |s: &Setting| serde_json::to_value(s).map_err(|e| MergeError::Invalid(e.to_string()));
+    let (base_json, desired_json, current_json) =
+        (to_json(base)?, to_json(desired)?, to_json(current)?);
     let sent_json = sent.iter().map(to_json).collect::<Result<Vec<_>, _>>()?;
     let ours: Vec<&Value> = sent_json.iter().map(|v| &v["value"]).collect();
     let mut merged = current_json.clone();
@@ -78,7 +87,8 @@ pub fn three_way_with_sent(
     if merged == current_json {
         return Ok(MergeOutcome::AlreadyApplied);
     }
-    let setting: Setting = serde_json::from_value(merged).map_err(|e| MergeError::Invalid(e.to_string()))?;
+    let setting: Setting =
+        serde_json::from_value(merged).map_err(|e| MergeError::Invalid(e.to_string()))?;
     Ok(MergeOutcome::Apply(Box::new(setting)))
 }
 
@@ -97,7 +107,12 @@ fn diff_paths(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {
         (Value::Object(x), Value::Object(y)) => {
             for key in union_keys(x, y) {
                 let len = push(path, &key);
-                diff_paths(x.get(&key).unwrap_or(&Value::Null), y.get(&key).unwrap_or(&Value::Null), path, out);
+                diff_paths(
+                    x.get(&key).unwrap_or(&Value::Null),
+                    y.get(&key).unwrap_or(&Value::Null),
+                    path,
+                    out,
+                );
                 path.truncate(len);
             }
         }
@@ -160,7 +175,9 @@ fn merge_value(
             let ov: Vec<&Value> = ours.iter().map(|o| field(o.as_object(), &key)).collect();
             // Struct fields are always serialised (None as null); a key missing from any of
             // the three objects is therefore an entry of a keyed collection.
-            let is_entry = [b, d, c].into_iter().any(|m| m.is_some_and(|m| !m.contains_key(&key)));
+            let is_entry = [b, d, c]
+                .into_iter()
+                .any(|m| m.is_some_and(|m| !m.contains_key(&key)));
             if let Value::Object(target) = merged {
                 let mut slot = target.get(&key).cloned().unwrap_or(Value::Null);
                 merge_value(bv, &ov, dv, cv, &mut slot, path, conflicts);
@@ -203,7 +220,10 @@ mod tests {
 
     fn directory(entries: &[(&str, &str)]) -> Setting {
         Setting::PersonalDirectory(PersonalDirectory {
-            entries: entries.iter().map(|(n, v)| (n.to_string(), dest(v))).collect(),
+            entries: entries
+                .iter()
+                .map(|(n, v)| (n.to_string(), dest(v)))
+                .collect(),
         })
     }
 
@@ -221,7 +241,10 @@ mod tests {
     fn landed_edit_is_recognised() {
         let base = cfa(false, None);
         let desired = cfa(true, Some("2145550001"));
-        assert_eq!(three_way(&base, &desired, &desired).unwrap(), MergeOutcome::AlreadyApplied);
+        assert_eq!(
+            three_way(&base, &desired, &desired).unwrap(),
+            MergeOutcome::AlreadyApplied
+        );
     }
 
     #[test]
@@ -238,14 +261,20 @@ mod tests {
     #[test]
     fn changes_to_other_fields_are_kept() {
         let base = Setting::CallForwardingAlways(CallForwardingAlways::default());
-        let desired = Setting::CallForwardingAlways(CallForwardingAlways { ring_splash: true, ..Default::default() });
+        let desired = Setting::CallForwardingAlways(CallForwardingAlways {
+            ring_splash: true,
+            ..Default::default()
+        });
         let theirs = cfa(true, Some("2145550002"));
         let expected = Setting::CallForwardingAlways(CallForwardingAlways {
             active: true,
             forward_to: Some(dest("2145550002")),
             ring_splash: true,
         });
-        assert_eq!(three_way(&base, &desired, &theirs).unwrap(), MergeOutcome::Apply(Box::new(expected)));
+        assert_eq!(
+            three_way(&base, &desired, &theirs).unwrap(),
+            MergeOutcome::Apply(Box::new(expected))
+        );
     }
 
     #[test]
@@ -254,7 +283,10 @@ mod tests {
         let desired = directory(&[("Alex", "2001"), ("Cy", "2003")]); // removed Bo, added Cy
         let theirs = directory(&[("Alex", "2001"), ("Bo", "2002"), ("Di", "2004")]); // added Di
         let expected = directory(&[("Alex", "2001"), ("Cy", "2003"), ("Di", "2004")]);
-        assert_eq!(three_way(&base, &desired, &theirs).unwrap(), MergeOutcome::Apply(Box::new(expected)));
+        assert_eq!(
+            three_way(&base, &desired, &theirs).unwrap(),
+            MergeOutcome::Apply(Box::new(expected))
+        );
     }
 
     #[test]
@@ -262,36 +294,86 @@ mod tests {
         let base = directory(&[("Bo", "2002")]);
         let desired = directory(&[]);
         let theirs = directory(&[("Bo", "2099")]);
-        assert!(matches!(three_way(&base, &desired, &theirs).unwrap(), MergeOutcome::Conflict { .. }));
+        assert!(matches!(
+            three_way(&base, &desired, &theirs).unwrap(),
+            MergeOutcome::Conflict { .. }
+        ));
     }
 
     #[test]
     fn nested_entry_fields_merge() {
-        let entry = |n: &str, d: Option<&str>| SpeedDialEntry { number: dest(n), description: d.map(|d| Description::parse(d).unwrap()) };
-        let sd = |e: Vec<(&str, SpeedDialEntry)>| Setting::SpeedDial8(SpeedDial8 { entries: e.into_iter().map(|(k, v)| (k.to_string(), v)).collect() });
+        let entry = |n: &str, d: Option<&str>| SpeedDialEntry {
+            number: dest(n),
+            description: d.map(|d| Description::parse(d).unwrap()),
+        };
+        let sd = |e: Vec<(&str, SpeedDialEntry)>| {
+            Setting::SpeedDial8(SpeedDial8 {
+                entries: e.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            })
+        };
         let base = sd(vec![("2", entry("1001", None))]);
         let desired = sd(vec![("2", entry("1001", Some("Desk")))]);
         let theirs = sd(vec![("2", entry("1001", None)), ("3", entry("1003", None))]);
-        let expected = sd(vec![("2", entry("1001", Some("Desk"))), ("3", entry("1003", None))]);
-        assert_eq!(three_way(&base, &desired, &theirs).unwrap(), MergeOutcome::Apply(Box::new(expected)));
+        let expected = sd(vec![
+            ("2", entry("1001", Some("Desk"))),
+            ("3", entry("1003", None)),
+        ]);
+        assert_eq!(
+            three_way(&base, &desired, &theirs).unwrap(),
+            MergeOutcome::Apply(Box::new(expected))
+        );
     }
 
     #[test]
     fn whole_object_entries_are_removed_and_added() {
-        let entry = |n: &str| SpeedDialEntry { number: dest(n), description: None };
-        let sd = |e: Vec<(&str, SpeedDialEntry)>| Setting::SpeedDial100(SpeedDial100 { prefix: Some("#".into()), entries: e.into_iter().map(|(k, v)| (k.to_string(), v)).collect() });
+        let entry = |n: &str| SpeedDialEntry {
+            number: dest(n),
+            description: None,
+        };
+        let sd = |e: Vec<(&str, SpeedDialEntry)>| {
+            Setting::SpeedDial100(SpeedDial100 {
+                prefix: Some("#".into()),
+                entries: e.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            })
+        };
         let base = sd(vec![("3", entry("1003")), ("4", entry("1004"))]);
         let desired = sd(vec![("4", entry("1004")), ("5", entry("1005"))]);
-        let theirs = sd(vec![("3", entry("1003")), ("4", entry("1004")), ("9", entry("1009"))]);
-        let expected = sd(vec![("4", entry("1004")), ("5", entry("1005")), ("9", entry("1009"))]);
-        assert_eq!(three_way(&base, &desired, &theirs).unwrap(), MergeOutcome::Apply(Box::new(expected)));
+        let theirs = sd(vec![
+            ("3", entry("1003")),
+            ("4", entry("1004")),
+            ("9", entry("1009")),
+        ]);
+        let expected = sd(vec![
+            ("4", entry("1004")),
+            ("5", entry("1005")),
+            ("9", entry("1009")),
+        ]);
+        assert_eq!(
+            three_way(&base, &desired, &theirs).unwrap(),
+            MergeOutcome::Apply(Box::new(expected))
+        );
         // Removing an entry someone else changed, or changing one someone else removed:
         // conflicts.
         let changed = sd(vec![("3", entry("1033")), ("4", entry("1004"))]);
-        assert!(matches!(three_way(&base, &desired, &changed).unwrap(), MergeOutcome::Conflict { .. }));
-        let edited = sd(vec![("3", SpeedDialEntry { number: dest("1003"), description: Some(Description::parse("Desk").unwrap()) }), ("4", entry("1004"))]);
+        assert!(matches!(
+            three_way(&base, &desired, &changed).unwrap(),
+            MergeOutcome::Conflict { .. }
+        ));
+        let edited = sd(vec![
+            (
+                "3",
+                SpeedDialEntry {
+                    number: dest("1003"),
+                    description: Some(Description::parse("Desk").unwrap()),
+                },
+            ),
+            ("4", entry("1004")),
+        ]);
         let removed = sd(vec![("4", entry("1004"))]);
-        assert!(matches!(three_way(&base, &edited, &removed).unwrap(), MergeOutcome::Conflict { .. }));
+        assert!(matches!(
+            three_way(&base, &edited, &removed).unwrap(),
+            MergeOutcome::Conflict { .. }
+        ));
     }
 
     #[test]
@@ -305,16 +387,25 @@ mod tests {
             MergeOutcome::Apply(Box::new(latest.clone()))
         );
         // Without remembering it, that looked like someone else's change.
-        assert!(matches!(three_way(&base, &latest, &first).unwrap(), MergeOutcome::Conflict { .. }));
+        assert!(matches!(
+            three_way(&base, &latest, &first).unwrap(),
+            MergeOutcome::Conflict { .. }
+        ));
         // Someone else's value is still a conflict.
         let theirs = directory(&[("Bo", "2999")]);
-        assert!(matches!(three_way_with_sent(&base, &[first], &latest, &theirs).unwrap(), MergeOutcome::Conflict { .. }));
+        assert!(matches!(
+            three_way_with_sent(&base, &[first], &latest, &theirs).unwrap(),
+            MergeOutcome::Conflict { .. }
+        ));
     }
 
     #[test]
     fn mismatched_keys_are_refused() {
         let dnd = Setting::DoNotDisturb(DoNotDisturb::default());
-        assert_eq!(three_way(&dnd, &cfa(false, None), &dnd), Err(MergeError::KeyMismatch));
+        assert_eq!(
+            three_way(&dnd, &cfa(false, None), &dnd),
+            Err(MergeError::KeyMismatch)
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! user, or show a clear message. Adapters convert their own errors at their edge.
 
 use crate::domain::line::{
-    CallLogEntry, CallLogKind, DialStarted, DirectoryPage, DirectoryQuery, DirectoryScope,
-    Profile, Registration, SoftClient,
+    CallLogEntry, CallLogKind, DialStarted, DirectoryPage, DirectoryQuery, DirectoryScope, Profile,
+    Registration, SoftClient,
 };
 use crate::domain::settings::{Setting, SettingKey};
 use crate::domain::values::{Destination, UserId};
@@ -29,7 +29,9 @@ pub enum ProviderError {
     #[error("the user ID or password was not accepted; check them and sign in again")]
     Unauthorized,
     /// 403: the account is locked or not allowed to use this interface.
-    #[error("the provider refused access ({reason}); your account may be locked or not allowed to use this app: ask your administrator")]
+    #[error(
+        "the provider refused access ({reason}); your account may be locked or not allowed to use this app: ask your administrator"
+    )]
     Forbidden {
         /// The provider's reason, when it gave one.
         reason: String,
@@ -57,7 +59,9 @@ pub enum ProviderError {
         reason: String,
     },
     /// Network failure, timeout, 5xx, rate limiting: worth retrying later.
-    #[error("the provider could not be reached ({reason}); Deskline keeps your changes and retries")]
+    #[error(
+        "the provider could not be reached ({reason}); Deskline keeps your changes and retries"
+    )]
     Unavailable {
         /// What happened.
         reason: String,
@@ -69,7 +73,9 @@ pub enum ProviderError {
         host: String,
     },
     /// The server's TLS certificate was not trusted.
-    #[error("the server's certificate is not trusted ({reason}); check the server address, or ask your provider")]
+    #[error(
+        "the server's certificate is not trusted ({reason}); check the server address, or ask your provider"
+    )]
     Tls {
         /// The TLS error.
         reason: String,
@@ -115,8 +121,11 @@ pub trait Provider: Send + Sync {
     /// Changes a setting from `current` (the provider's value just read) to `desired`,
     /// sending only what differs (partial PUT, `xsi:nil` to clear, POST/DELETE for items).
     /// Both values have the same key.
-    async fn apply_setting(&self, current: &Setting, desired: &Setting)
-    -> Result<(), ProviderError>;
+    async fn apply_setting(
+        &self,
+        current: &Setting,
+        desired: &Setting,
+    ) -> Result<(), ProviderError>;
     /// Searches the group or enterprise directory.
     async fn search_directory(
         &self,
@@ -188,7 +197,9 @@ impl SecretRef {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VaultError {
     /// No keychain is available (no Secret Service, no session keyring).
-    #[error("no keychain is available to keep your password ({reason}); on Linux, start a Secret Service (GNOME Keyring, KWallet) or run inside a session keyring")]
+    #[error(
+        "no keychain is available to keep your password ({reason}); on Linux, start a Secret Service (GNOME Keyring, KWallet) or run inside a session keyring"
+    )]
     Unavailable {
         /// The platform's words.
         reason: String,
@@ -230,7 +241,9 @@ pub enum StoreError {
         reason: String,
     },
     /// The database was written by a newer Deskline.
-    #[error("Deskline's data was written by a newer version of Deskline; update Deskline to use it")]
+    #[error(
+        "Deskline's data was written by a newer version of Deskline; update Deskline to use it"
+    )]
     TooNew,
     /// A stored row could not be read back (corruption or a bug).
     #[error("stored data could not be read ({reason})")]
@@ -263,14 +276,22 @@ pub trait Store: Send + Sync {
     /// Deletes an account and every row that belongs to it (cache, outbox, history).
     async fn remove_account(&self, account: &AccountId) -> Result<(), StoreError>;
     /// Records when the last full sync finished.
-    async fn set_last_sync(&self, account: &AccountId, at: OffsetDateTime) -> Result<(), StoreError>;
+    async fn set_last_sync(
+        &self,
+        account: &AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 
     /// Saves the profile.
     async fn save_profile(&self, account: &AccountId, profile: &Profile) -> Result<(), StoreError>;
     /// The cached profile.
     async fn profile(&self, account: &AccountId) -> Result<Option<Profile>, StoreError>;
     /// Saves which services are assigned.
-    async fn save_services(&self, account: &AccountId, services: &[SettingKey]) -> Result<(), StoreError>;
+    async fn save_services(
+        &self,
+        account: &AccountId,
+        services: &[SettingKey],
+    ) -> Result<(), StoreError>;
     /// The assigned services as last synced.
     async fn services(&self, account: &AccountId) -> Result<Vec<SettingKey>, StoreError>;
 
@@ -283,12 +304,20 @@ pub trait Store: Send + Sync {
         fetched_at: OffsetDateTime,
     ) -> Result<SnapshotRecord, StoreError>;
     /// The provider's last known value of one setting.
-    async fn snapshot(&self, account: &AccountId, key: SettingKey) -> Result<Option<SnapshotRecord>, StoreError>;
+    async fn snapshot(
+        &self,
+        account: &AccountId,
+        key: SettingKey,
+    ) -> Result<Option<SnapshotRecord>, StoreError>;
     /// Every cached setting.
     async fn snapshots(&self, account: &AccountId) -> Result<Vec<SnapshotRecord>, StoreError>;
 
     /// Replaces the soft-client assignments (non-secret fields only).
-    async fn save_soft_clients(&self, account: &AccountId, clients: &[SoftClient]) -> Result<(), StoreError>;
+    async fn save_soft_clients(
+        &self,
+        account: &AccountId,
+        clients: &[SoftClient],
+    ) -> Result<(), StoreError>;
     /// The cached soft-client assignments (without passwords).
     async fn soft_clients(&self, account: &AccountId) -> Result<Vec<SoftClient>, StoreError>;
 
@@ -333,14 +362,26 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Vec<DirectoryIndexEntry>, StoreError>;
     /// Finds the directory entry whose number matches the given digits (caller lookup).
-    async fn lookup_number(&self, account: &AccountId, number: &str) -> Result<Option<DirectoryIndexEntry>, StoreError>;
+    async fn lookup_number(
+        &self,
+        account: &AccountId,
+        number: &str,
+    ) -> Result<Option<DirectoryIndexEntry>, StoreError>;
 
     /// Replaces the cached provider call logs.
-    async fn replace_call_logs(&self, account: &AccountId, logs: &[CallLogEntry]) -> Result<(), StoreError>;
+    async fn replace_call_logs(
+        &self,
+        account: &AccountId,
+        logs: &[CallLogEntry],
+    ) -> Result<(), StoreError>;
     /// The cached provider call logs, newest first.
     async fn call_logs(&self, account: &AccountId) -> Result<Vec<CallLogEntry>, StoreError>;
     /// Inserts or updates a call Deskline saw itself (by `call.id`).
     async fn record_call(&self, account: &AccountId, call: &CallRecord) -> Result<(), StoreError>;
     /// Calls Deskline saw itself, newest first.
-    async fn call_history(&self, account: &AccountId, limit: usize) -> Result<Vec<CallRecord>, StoreError>;
+    async fn call_history(
+        &self,
+        account: &AccountId,
+        limit: usize,
+    ) -> Result<Vec<CallRecord>, StoreError>;
 }

@@ -5,8 +5,7 @@
 
 use crate::domain::values::{UserId, ValidationError};
 use crate::ports::{
-    ProviderConnector, ProviderError, SecretKind, SecretRef, Store, StoreError, Vault,
-    VaultError,
+    ProviderConnector, ProviderError, SecretKind, SecretRef, Store, StoreError, Vault, VaultError,
 };
 use crate::records::{Account, AccountId, EditState};
 use crate::sync::{SyncEngine, SyncError};
@@ -46,7 +45,9 @@ pub enum SessionError {
     #[error("no saved password for {0}: sign in again with `deskline login`")]
     NoSavedPassword(AccountId),
     /// Signing out would throw away changes the provider does not have yet.
-    #[error("{count} change(s) have not reached the provider yet; run `deskline sync` first, or sign out with --discard-changes")]
+    #[error(
+        "{count} change(s) have not reached the provider yet; run `deskline sync` first, or sign out with --discard-changes"
+    )]
     UnsentChanges {
         /// How many.
         count: usize,
@@ -77,7 +78,10 @@ pub fn parse_server(raw: &str) -> Result<Url, ValidationError> {
         format!("https://{trimmed}")
     };
     let url = Url::parse(&with_scheme).map_err(|e| {
-        ValidationError::new("server", format!("'{trimmed}' is not a server address ({e})"))
+        ValidationError::new(
+            "server",
+            format!("'{trimmed}' is not a server address ({e})"),
+        )
     })?;
     if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
         return Err(ValidationError::new(
@@ -142,10 +146,13 @@ impl Accounts {
         let provider = self.connector.connect(&server, &user, password.clone())?;
         provider.sign_in().await?;
         let id = AccountId::for_user(&user, &server);
-        self.vault
-            .put(&portal_secret(&id), &password)
-            .await?;
-        let existing = self.store.accounts().await?.into_iter().find(|a| a.id == id);
+        self.vault.put(&portal_secret(&id), &password).await?;
+        let existing = self
+            .store
+            .accounts()
+            .await?
+            .into_iter()
+            .find(|a| a.id == id);
         let account = Account {
             id: id.clone(),
             server,

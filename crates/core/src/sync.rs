@@ -442,7 +442,9 @@ impl SyncEngine {
                 {
                     self.vault.delete(&self.sip_secret(&gone.line_port)).await?;
                 }
-                self.store.save_soft_clients(&self.account, &clients).await?;
+                self.store
+                    .save_soft_clients(&self.account, &clients)
+                    .await?;
             }
             Err(e) => {
                 stop_on_auth(&e)?;
@@ -656,7 +658,9 @@ impl SyncEngine {
                 Ok(FlushStep::Applied)
             }
             MergeOutcome::Conflict { fields } => {
-                self.store.save_snapshot(&self.account, &current, now).await?;
+                self.store
+                    .save_snapshot(&self.account, &current, now)
+                    .await?;
                 edit.state = EditState::Conflict {
                     theirs: current,
                     fields,
@@ -667,9 +671,7 @@ impl SyncEngine {
             }
             MergeOutcome::Apply(merged) => {
                 if let Err(invalid) = merged.validate() {
-                    return self
-                        .roll_back(edit, &current, format!("{invalid}"))
-                        .await;
+                    return self.roll_back(edit, &current, format!("{invalid}")).await;
                 }
                 // Remember what this attempt wants before sending it: if the answer is
                 // lost, the provider holding this value later is ours, not a conflict.
@@ -907,7 +909,9 @@ fn index_entry(
 ) -> DirectoryIndexEntry {
     DirectoryIndexEntry {
         source,
-        name: format!("{} {}", c.first_name, c.last_name).trim().to_owned(),
+        name: format!("{} {}", c.first_name, c.last_name)
+            .trim()
+            .to_owned(),
         number: c.number.clone(),
         extension: c.extension.clone(),
         mobile: c.mobile.clone(),

@@ -16,7 +16,14 @@ const LATENCY_MS: u64 = 50;
 
 async fn concurrent(p: &Arc<dyn Provider>) {
     let settings = join_all(SettingKey::ALL.iter().map(|k| p.setting(*k)));
-    let (a, b, c, d, e, f) = tokio::join!(p.profile(), p.assigned_services(), p.soft_clients(), p.registrations(), p.call_logs(), settings);
+    let (a, b, c, d, e, f) = tokio::join!(
+        p.profile(),
+        p.assigned_services(),
+        p.soft_clients(),
+        p.registrations(),
+        p.call_logs(),
+        settings
+    );
     a.unwrap();
     b.unwrap();
     assert_eq!(c.unwrap().len(), 2);
@@ -38,14 +45,26 @@ async fn sequential(p: &Arc<dyn Provider>) {
 
 fn provider(connector: &XsiConnector, sandbox: &Sandbox) -> Arc<dyn Provider> {
     connector
-        .connect(&sandbox.base_url(), &UserId::parse("demo@deskline.example").unwrap(), SecretString::from("Deskline-demo-1"))
+        .connect(
+            &sandbox.base_url(),
+            &UserId::parse("demo@deskline.example").unwrap(),
+            SecretString::from("Deskline-demo-1"),
+        )
         .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let sandbox = rt.block_on(Sandbox::start(SandboxConfig::default())).unwrap();
-    sandbox.faults().set(Faults { latency_ms: LATENCY_MS, ..Default::default() });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sandbox = rt
+        .block_on(Sandbox::start(SandboxConfig::default()))
+        .unwrap();
+    sandbox.faults().set(Faults {
+        latency_ms: LATENCY_MS,
+        ..Default::default()
+    });
     let connector = XsiConnector::new(XsiOptions::default()).unwrap();
     let warm = provider(&connector, &sandbox);
     rt.block_on(concurrent(&warm));
@@ -79,7 +98,9 @@ fn bench(c: &mut Criterion) {
     );
     let mut group = c.benchmark_group("full sync at 50 ms latency");
     group.sample_size(10);
-    group.bench_function("concurrent, warm connections", |b| b.iter(|| rt.block_on(concurrent(&warm))));
+    group.bench_function("concurrent, warm connections", |b| {
+        b.iter(|| rt.block_on(concurrent(&warm)))
+    });
     group.finish();
 }
 

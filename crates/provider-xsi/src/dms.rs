@@ -7,9 +7,20 @@ use deskline_core::ProviderError;
 use url::Url;
 
 /// GETs `{type_url}config.xml` with Digest credentials.
-pub async fn fetch_config(client: &reqwest::Client, type_url: &str, user: &str, password: &str) -> Result<String, ProviderError> {
-    let base = Url::parse(type_url).map_err(|e| ProviderError::Protocol { reason: format!("bad deviceTypeUrl ({e})") })?;
-    let url = base.join("config.xml").map_err(|e| ProviderError::Protocol { reason: e.to_string() })?;
+pub async fn fetch_config(
+    client: &reqwest::Client,
+    type_url: &str,
+    user: &str,
+    password: &str,
+) -> Result<String, ProviderError> {
+    let base = Url::parse(type_url).map_err(|e| ProviderError::Protocol {
+        reason: format!("bad deviceTypeUrl ({e})"),
+    })?;
+    let url = base
+        .join("config.xml")
+        .map_err(|e| ProviderError::Protocol {
+            reason: e.to_string(),
+        })?;
     check_scheme(&url)?;
     let mut authorization: Option<String> = None;
     for _ in 0..3 {
@@ -17,7 +28,10 @@ pub async fn fetch_config(client: &reqwest::Client, type_url: &str, user: &str, 
         if let Some(a) = &authorization {
             request = request.header("Authorization", a);
         }
-        let response = request.send().await.map_err(|e| transport_error(&url, &e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&url, &e))?;
         let status = response.status();
         if status.as_u16() == 401 {
             let challenge = response
@@ -28,10 +42,14 @@ pub async fn fetch_config(client: &reqwest::Client, type_url: &str, user: &str, 
                 .ok_or(ProviderError::Unauthorized)?;
             let stale = challenge.to_ascii_lowercase().contains("stale=true");
             if authorization.is_some() && !stale {
-                return Err(ProviderError::Forbidden { reason: "the device-management credentials were refused".into() });
+                return Err(ProviderError::Forbidden {
+                    reason: "the device-management credentials were refused".into(),
+                });
             }
-            let mut prompt = digest_auth::parse(&challenge)
-                .map_err(|e| ProviderError::Protocol { reason: format!("bad Digest challenge ({e})") })?;
+            let mut prompt =
+                digest_auth::parse(&challenge).map_err(|e| ProviderError::Protocol {
+                    reason: format!("bad Digest challenge ({e})"),
+                })?;
             let uri = match url.query() {
                 Some(q) => format!("{}?{q}", url.path()),
                 None => url.path().to_owned(),
@@ -39,15 +57,22 @@ pub async fn fetch_config(client: &reqwest::Client, type_url: &str, user: &str, 
             let context = digest_auth::AuthContext::new(user, password, uri);
             let answer = prompt
                 .respond(&context)
-                .map_err(|e| ProviderError::Protocol { reason: format!("cannot answer the Digest challenge ({e})") })?;
+                .map_err(|e| ProviderError::Protocol {
+                    reason: format!("cannot answer the Digest challenge ({e})"),
+                })?;
             authorization = Some(answer.to_header_string());
             continue;
         }
-        let body = response.text().await.map_err(|e| transport_error(&url, &e))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| transport_error(&url, &e))?;
         if !status.is_success() {
             return Err(status_error(status, &body, "config.xml"));
         }
         return Ok(body);
     }
-    Err(ProviderError::Protocol { reason: "device management kept refusing the Digest answer".into() })
+    Err(ProviderError::Protocol {
+        reason: "device management kept refusing the Digest answer".into(),
+    })
 }

@@ -33,7 +33,9 @@ pub fn check_scheme(url: &Url) -> Result<(), ProviderError> {
                 url.host_str().unwrap_or("the server")
             ),
         }),
-        other => Err(ProviderError::BadAddress { reason: format!("'{other}://' addresses are not supported; use https://") }),
+        other => Err(ProviderError::BadAddress {
+            reason: format!("'{other}://' addresses are not supported; use https://"),
+        }),
     }
 }
 
@@ -58,10 +60,18 @@ pub fn transport_error(url: &Url, e: &reqwest::Error) -> ProviderError {
     let lower = chain.to_lowercase();
     let host = url.host_str().unwrap_or("").to_owned();
     if e.is_timeout() {
-        ProviderError::Unavailable { reason: "the request timed out".into() }
-    } else if lower.contains("dns error") || lower.contains("failed to lookup address") || lower.contains("name or service not known") {
+        ProviderError::Unavailable {
+            reason: "the request timed out".into(),
+        }
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+    {
         ProviderError::UnknownServer { host }
-    } else if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("invalid peer") {
+    } else if lower.contains("certificate")
+        || lower.contains("unknownissuer")
+        || lower.contains("invalid peer")
+    {
         let reason = if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
             "the certificate was issued by an authority this computer does not trust".to_owned()
         } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
@@ -71,28 +81,41 @@ pub fn transport_error(url: &Url, e: &reqwest::Error) -> ProviderError {
         };
         ProviderError::Tls { reason }
     } else if e.is_connect() {
-        ProviderError::Unavailable { reason: format!("could not connect to {host}") }
+        ProviderError::Unavailable {
+            reason: format!("could not connect to {host}"),
+        }
     } else {
-        ProviderError::Unavailable { reason: "the connection failed".into() }
+        ProviderError::Unavailable {
+            reason: "the connection failed".into(),
+        }
     }
 }
 
 /// Turns a non-success answer into the error the core sees.
 pub fn status_error(status: StatusCode, body: &str, what: &str) -> ProviderError {
     let info = wire::error_info(body);
-    let reason = info.as_ref().map(|i| i.text.clone()).unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let reason = info
+        .as_ref()
+        .map(|i| i.text.clone())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
     match status.as_u16() {
         401 => ProviderError::Unauthorized,
         403 => ProviderError::Forbidden { reason },
-        404 => ProviderError::NotFound { what: what.to_owned() },
+        404 => ProviderError::NotFound {
+            what: what.to_owned(),
+        },
         409 => ProviderError::Conflict { reason },
         400 | 422 => ProviderError::Invalid {
             field: None,
             reason,
             code: info.and_then(|i| i.code),
         },
-        408 | 429 | 500..=599 => ProviderError::Unavailable { reason: format!("the provider answered {status}: {reason}") },
-        _ => ProviderError::Protocol { reason: format!("unexpected answer {status}") },
+        408 | 429 | 500..=599 => ProviderError::Unavailable {
+            reason: format!("the provider answered {status}: {reason}"),
+        },
+        _ => ProviderError::Protocol {
+            reason: format!("unexpected answer {status}"),
+        },
     }
 }
 
@@ -130,28 +153,50 @@ impl Sender {
                 .request(request.method.clone(), url.clone())
                 .basic_auth(&self.user, Some(self.password.expose_secret()));
             if let Some(body) = &request.body {
-                builder = builder.header("Content-Type", "application/xml; charset=UTF-8").body(body.clone());
+                builder = builder
+                    .header("Content-Type", "application/xml; charset=UTF-8")
+                    .body(body.clone());
             }
-            let response = builder.send().await.map_err(|e| transport_error(&url, &e))?;
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| transport_error(&url, &e))?;
             let status = response.status();
-            let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             if status.is_redirection() {
                 let target = location
                     .as_deref()
                     .and_then(|l| url.join(l).ok())
-                    .ok_or_else(|| ProviderError::Protocol { reason: "a redirect without a valid Location".into() })?;
+                    .ok_or_else(|| ProviderError::Protocol {
+                        reason: "a redirect without a valid Location".into(),
+                    })?;
                 if url.scheme() == "https" && target.scheme() != "https" {
-                    return Err(ProviderError::BadAddress { reason: "the provider redirected from https to plain http; refused".into() });
+                    return Err(ProviderError::BadAddress {
+                        reason: "the provider redirected from https to plain http; refused".into(),
+                    });
                 }
                 check_scheme(&target)?;
                 tracing::debug!(from = %url, to = %target, "following the XSP's redirect");
                 url = target;
                 continue;
             }
-            let body = response.text().await.map_err(|e| transport_error(&url, &e))?;
-            return Ok(Answer { status, location, body });
+            let body = response
+                .text()
+                .await
+                .map_err(|e| transport_error(&url, &e))?;
+            return Ok(Answer {
+                status,
+                location,
+                body,
+            });
         }
-        Err(ProviderError::Protocol { reason: "too many redirects".into() })
+        Err(ProviderError::Protocol {
+            reason: "too many redirects".into(),
+        })
     }
 
     /// Sends, retrying idempotent requests (GET, PUT, DELETE) on transient failures with
@@ -161,7 +206,11 @@ impl Sender {
         let attempt = || async {
             let answer = self.send_once(&request).await?;
             if matches!(answer.status.as_u16(), 429 | 500..=599) {
-                return Err(status_error(answer.status, &answer.body, request.url.path()));
+                return Err(status_error(
+                    answer.status,
+                    &answer.body,
+                    request.url.path(),
+                ));
             }
             Ok(answer)
         };
@@ -182,7 +231,13 @@ impl Sender {
     }
 
     /// Sends and expects a 2xx answer.
-    pub async fn expect_ok(&self, method: Method, url: Url, body: Option<String>, what: &str) -> Result<Answer, ProviderError> {
+    pub async fn expect_ok(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<String>,
+        what: &str,
+    ) -> Result<Answer, ProviderError> {
         let answer = self.send(Request { method, url, body }).await?;
         if answer.status.is_success() {
             Ok(answer)

@@ -66,11 +66,16 @@ impl XsiConnector {
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(options.user_agent.clone());
         if let Some(pem) = &options.extra_root_ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| ProviderError::Tls { reason: format!("the extra CA certificate could not be read ({e})") })?;
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                ProviderError::Tls {
+                    reason: format!("the extra CA certificate could not be read ({e})"),
+                }
+            })?;
             builder = builder.tls_certs_merge(certs);
         }
-        let client = builder.build().map_err(|e| ProviderError::Tls { reason: format!("the HTTPS client could not start ({e})") })?;
+        let client = builder.build().map_err(|e| ProviderError::Tls {
+            reason: format!("the HTTPS client could not start ({e})"),
+        })?;
         Ok(Self { client, options })
     }
 }
@@ -79,7 +84,10 @@ impl XsiConnector {
 pub fn xsi_root(server: &Url) -> Result<Url, ProviderError> {
     http::check_scheme(server)?;
     let path = server.path().trim_end_matches('/');
-    let root = if path.to_ascii_lowercase().ends_with("com.broadsoft.xsi-actions/v2.0") {
+    let root = if path
+        .to_ascii_lowercase()
+        .ends_with("com.broadsoft.xsi-actions/v2.0")
+    {
         format!("{path}/")
     } else {
         format!("{path}/com.broadsoft.xsi-actions/v2.0/")
@@ -91,10 +99,20 @@ pub fn xsi_root(server: &Url) -> Result<Url, ProviderError> {
 }
 
 impl ProviderConnector for XsiConnector {
-    fn connect(&self, server: &Url, user: &UserId, password: SecretString) -> Result<Arc<dyn Provider>, ProviderError> {
+    fn connect(
+        &self,
+        server: &Url,
+        user: &UserId,
+        password: SecretString,
+    ) -> Result<Arc<dyn Provider>, ProviderError> {
         let root = xsi_root(server)?;
         Ok(Arc::new(XsiProvider {
-            sender: Sender { client: self.client.clone(), user: user.to_string(), password: Arc::new(password), retries: self.options.retries },
+            sender: Sender {
+                client: self.client.clone(),
+                user: user.to_string(),
+                password: Arc::new(password),
+                retries: self.options.retries,
+            },
             root,
             user: user.clone(),
             speed_dial_8_element: Arc::new(Mutex::new("speedDial8Entry")),
@@ -110,7 +128,12 @@ pub struct XsiProvider {
     speed_dial_8_element: Arc<Mutex<&'static str>>,
 }
 
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'@').remove(b'.').remove(b'-').remove(b'_').remove(b'~');
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'@')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
 
 fn segment(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
@@ -166,24 +189,39 @@ impl XsiProvider {
     fn url(&self, path: &str) -> Result<Url, ProviderError> {
         self.root
             .join(&format!("user/{}/{path}", segment(self.user.as_str())))
-            .map_err(|e| ProviderError::BadAddress { reason: e.to_string() })
+            .map_err(|e| ProviderError::BadAddress {
+                reason: e.to_string(),
+            })
     }
 
     async fn get(&self, path: &str) -> Result<String, ProviderError> {
-        Ok(self.sender.expect_ok(Method::GET, self.url(path)?, None, path).await?.body)
+        Ok(self
+            .sender
+            .expect_ok(Method::GET, self.url(path)?, None, path)
+            .await?
+            .body)
     }
 
     async fn put(&self, path: &str, body: String) -> Result<(), ProviderError> {
-        self.sender.expect_ok(Method::PUT, self.url(path)?, Some(body), path).await.map(|_| ())
+        self.sender
+            .expect_ok(Method::PUT, self.url(path)?, Some(body), path)
+            .await
+            .map(|_| ())
     }
 
     async fn post(&self, path: &str, body: Option<String>) -> Result<http::Answer, ProviderError> {
-        self.sender.expect_ok(Method::POST, self.url(path)?, body, path).await
+        self.sender
+            .expect_ok(Method::POST, self.url(path)?, body, path)
+            .await
     }
 
     /// DELETE; an item already gone counts as deleted.
     async fn delete(&self, path: &str) -> Result<(), ProviderError> {
-        match self.sender.expect_ok(Method::DELETE, self.url(path)?, None, path).await {
+        match self
+            .sender
+            .expect_ok(Method::DELETE, self.url(path)?, None, path)
+            .await
+        {
             Ok(_) | Err(ProviderError::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }
@@ -213,14 +251,22 @@ impl XsiProvider {
                     client.sip = Some(line);
                     client.sip_password = Some(SecretString::from(password));
                 }
-                Err(e) => tracing::warn!(device = %device.name, error = %e, "the soft client's config.xml could not be read"),
+                Err(e) => {
+                    tracing::warn!(device = %device.name, error = %e, "the soft client's config.xml could not be read")
+                }
             },
-            Err(e) => tracing::warn!(device = %device.name, error = %e, "the soft client's config.xml could not be fetched"),
+            Err(e) => {
+                tracing::warn!(device = %device.name, error = %e, "the soft client's config.xml could not be fetched")
+            }
         }
         client
     }
 
-    async fn apply_document(&self, current: &Setting, desired: &Setting) -> Result<(), ProviderError> {
+    async fn apply_document(
+        &self,
+        current: &Setting,
+        desired: &Setting,
+    ) -> Result<(), ProviderError> {
         let key = desired.key();
         let mut b = wire::Body::new(root_element(key));
         match (current, desired) {
@@ -265,7 +311,10 @@ impl XsiProvider {
             }
             (Setting::AnonymousCallRejection(c), Setting::AnonymousCallRejection(d))
             | (Setting::CallWaiting(c), Setting::CallWaiting(d))
-            | (Setting::CallingLineIdDeliveryBlocking(c), Setting::CallingLineIdDeliveryBlocking(d)) => {
+            | (
+                Setting::CallingLineIdDeliveryBlocking(c),
+                Setting::CallingLineIdDeliveryBlocking(d),
+            ) => {
                 if c.active != d.active {
                     b.boolean("active", d.active);
                 }
@@ -287,7 +336,9 @@ impl XsiProvider {
                     "incomingCalls",
                     match d.incoming_calls {
                         SimRingIncomingCalls::DoNotRingIfOnCall => "Do not Ring if on a Call",
-                        SimRingIncomingCalls::RingForAllIncomingCalls => "Ring for all Incoming Calls",
+                        SimRingIncomingCalls::RingForAllIncomingCalls => {
+                            "Ring for all Incoming Calls"
+                        }
                     },
                 );
                 if c.locations != d.locations {
@@ -318,10 +369,16 @@ impl XsiProvider {
                     b.boolean("ringBaseLocationFirst", d.ring_base_location_first);
                 }
                 if c.base_location_number_of_rings != d.base_location_number_of_rings {
-                    b.text("baseLocationNumberOfRings", &d.base_location_number_of_rings.get().to_string());
+                    b.text(
+                        "baseLocationNumberOfRings",
+                        &d.base_location_number_of_rings.get().to_string(),
+                    );
                 }
                 if c.continue_if_base_location_is_busy != d.continue_if_base_location_is_busy {
-                    b.boolean("continueIfBaseLocationIsBusy", d.continue_if_base_location_is_busy);
+                    b.boolean(
+                        "continueIfBaseLocationIsBusy",
+                        d.continue_if_base_location_is_busy,
+                    );
                 }
                 if c.caller_may_stop_search != d.caller_may_stop_search {
                     b.boolean("callerMayStopSearch", d.caller_may_stop_search);
@@ -338,7 +395,9 @@ impl XsiProvider {
                             l.number_of_rings.get(),
                             l.answer_confirmation_required
                         ),
-                        None => format!("<location{slot}>{}</location{slot}>", wire::nil("address")),
+                        None => {
+                            format!("<location{slot}>{}</location{slot}>", wire::nil("address"))
+                        }
                     };
                     b.raw(&x);
                 }
@@ -347,8 +406,13 @@ impl XsiProvider {
                 }
             }
             (Setting::SpeedDial8(c), Setting::SpeedDial8(d)) => {
-                let element = self.speed_dial_8_element.lock().map(|e| *e).unwrap_or("speedDial8Entry");
-                let codes: std::collections::BTreeSet<&String> = c.entries.keys().chain(d.entries.keys()).collect();
+                let element = self
+                    .speed_dial_8_element
+                    .lock()
+                    .map(|e| *e)
+                    .unwrap_or("speedDial8Entry");
+                let codes: std::collections::BTreeSet<&String> =
+                    c.entries.keys().chain(d.entries.keys()).collect();
                 for code in codes {
                     if c.entries.get(code) == d.entries.get(code) {
                         continue;
@@ -358,24 +422,37 @@ impl XsiProvider {
                             "<{element}><speedCode>{code}</speedCode><phoneNumber>{}</phoneNumber>{}</{element}>",
                             wire::escape(e.number.as_str()),
                             match &e.description {
-                                Some(desc) => format!("<description>{}</description>", wire::escape(desc.as_str())),
+                                Some(desc) => format!(
+                                    "<description>{}</description>",
+                                    wire::escape(desc.as_str())
+                                ),
                                 None => wire::nil("description"),
                             }
                         ),
-                        None => format!("<{element}><speedCode>{code}</speedCode>{}</{element}>", wire::nil("phoneNumber")),
+                        None => format!(
+                            "<{element}><speedCode>{code}</speedCode>{}</{element}>",
+                            wire::nil("phoneNumber")
+                        ),
                     };
                     b.raw(&x);
                 }
             }
             (Setting::CallNotify(c), Setting::CallNotify(d)) => {
                 if c.email != d.email {
-                    b.opt("callNotifyEmailAddress", d.email.as_ref().map(EmailAddress::as_str));
+                    b.opt(
+                        "callNotifyEmailAddress",
+                        d.email.as_ref().map(EmailAddress::as_str),
+                    );
                 }
                 if let Some(x) = wire::criteria_body(&c.criteria, &d.criteria) {
                     b.raw(&x);
                 }
             }
-            _ => return Err(ProviderError::Protocol { reason: "the two values are of different settings".into() }),
+            _ => {
+                return Err(ProviderError::Protocol {
+                    reason: "the two values are of different settings".into(),
+                });
+            }
         }
         if b.is_empty() {
             return Ok(());
@@ -383,15 +460,24 @@ impl XsiProvider {
         self.put(service_path(key), b.finish()).await
     }
 
-    async fn apply_speed_dial_100(&self, c: &SpeedDial100, d: &SpeedDial100) -> Result<(), ProviderError> {
+    async fn apply_speed_dial_100(
+        &self,
+        c: &SpeedDial100,
+        d: &SpeedDial100,
+    ) -> Result<(), ProviderError> {
         for (code, entry) in &c.entries {
             if !d.entries.contains_key(code) {
-                self.delete(&format!("services/SpeedDial100/{code}")).await?;
+                self.delete(&format!("services/SpeedDial100/{code}"))
+                    .await?;
             }
             let _ = entry;
         }
         for (code, entry) in &d.entries {
-            let description = entry.description.as_ref().map(|x| format!("<description>{}</description>", wire::escape(x.as_str()))).unwrap_or_default();
+            let description = entry
+                .description
+                .as_ref()
+                .map(|x| format!("<description>{}</description>", wire::escape(x.as_str())))
+                .unwrap_or_default();
             match c.entries.get(code) {
                 None => {
                     let body = format!(
@@ -403,7 +489,9 @@ impl XsiProvider {
                 }
                 Some(old) if old != entry => {
                     let description = match &entry.description {
-                        Some(x) => format!("<description>{}</description>", wire::escape(x.as_str())),
+                        Some(x) => {
+                            format!("<description>{}</description>", wire::escape(x.as_str()))
+                        }
                         None => wire::nil("description"),
                     };
                     let body = format!(
@@ -411,7 +499,8 @@ impl XsiProvider {
                         wire::XSI_NS,
                         wire::escape(entry.number.as_str())
                     );
-                    self.put(&format!("services/SpeedDial100/{code}"), body).await?;
+                    self.put(&format!("services/SpeedDial100/{code}"), body)
+                        .await?;
                 }
                 Some(_) => {}
             }
@@ -419,20 +508,39 @@ impl XsiProvider {
         Ok(())
     }
 
-    async fn apply_anywhere(&self, c: &BroadWorksAnywhere, d: &BroadWorksAnywhere) -> Result<(), ProviderError> {
+    async fn apply_anywhere(
+        &self,
+        c: &BroadWorksAnywhere,
+        d: &BroadWorksAnywhere,
+    ) -> Result<(), ProviderError> {
         let mut flags = wire::Body::new("BroadWorksAnywhere");
-        if c.alert_all_locations_for_click_to_dial_calls != d.alert_all_locations_for_click_to_dial_calls {
-            flags.boolean("alertAllLocationsForClickToDialCalls", d.alert_all_locations_for_click_to_dial_calls);
+        if c.alert_all_locations_for_click_to_dial_calls
+            != d.alert_all_locations_for_click_to_dial_calls
+        {
+            flags.boolean(
+                "alertAllLocationsForClickToDialCalls",
+                d.alert_all_locations_for_click_to_dial_calls,
+            );
         }
-        if c.alert_all_locations_for_group_paging_calls != d.alert_all_locations_for_group_paging_calls {
-            flags.boolean("alertAllLocationsForGroupPagingCalls", d.alert_all_locations_for_group_paging_calls);
+        if c.alert_all_locations_for_group_paging_calls
+            != d.alert_all_locations_for_group_paging_calls
+        {
+            flags.boolean(
+                "alertAllLocationsForGroupPagingCalls",
+                d.alert_all_locations_for_group_paging_calls,
+            );
         }
         if !flags.is_empty() {
-            self.put("services/BroadWorksAnywhere", flags.finish()).await?;
+            self.put("services/BroadWorksAnywhere", flags.finish())
+                .await?;
         }
         for number in c.locations.keys() {
             if !d.locations.contains_key(number) {
-                self.delete(&format!("services/BroadWorksAnywhere/Location/{}", segment(number))).await?;
+                self.delete(&format!(
+                    "services/BroadWorksAnywhere/Location/{}",
+                    segment(number)
+                ))
+                .await?;
             }
         }
         for (number, l) in &d.locations {
@@ -450,10 +558,15 @@ impl XsiProvider {
             );
             match c.locations.get(number) {
                 None => {
-                    self.post("services/BroadWorksAnywhere/Location", Some(body)).await?;
+                    self.post("services/BroadWorksAnywhere/Location", Some(body))
+                        .await?;
                 }
                 Some(old) if old != l => {
-                    self.put(&format!("services/BroadWorksAnywhere/Location/{}", segment(number)), body).await?;
+                    self.put(
+                        &format!("services/BroadWorksAnywhere/Location/{}", segment(number)),
+                        body,
+                    )
+                    .await?;
                 }
                 Some(_) => {}
             }
@@ -461,10 +574,15 @@ impl XsiProvider {
         Ok(())
     }
 
-    async fn apply_personal(&self, c: &PersonalDirectory, d: &PersonalDirectory) -> Result<(), ProviderError> {
+    async fn apply_personal(
+        &self,
+        c: &PersonalDirectory,
+        d: &PersonalDirectory,
+    ) -> Result<(), ProviderError> {
         for (name, number) in &c.entries {
             if d.entries.get(name) != Some(number) {
-                self.delete(&format!("directories/Personal/{}", segment(name))).await?;
+                self.delete(&format!("directories/Personal/{}", segment(name)))
+                    .await?;
             }
         }
         for (name, number) in &d.entries {
@@ -498,9 +616,12 @@ impl Provider for XsiProvider {
 
     async fn soft_clients(&self) -> Result<Vec<SoftClient>, ProviderError> {
         let devices = wire::devices(&self.get("profile/Device").await?)?;
-        let soft = devices
-            .into_iter()
-            .filter(|d| matches!(d.endpoint_type.as_str(), "Primary" | "Shared Call Appearance") && wire::is_soft_client(&d.device_type));
+        let soft = devices.into_iter().filter(|d| {
+            matches!(
+                d.endpoint_type.as_str(),
+                "Primary" | "Shared Call Appearance"
+            ) && wire::is_soft_client(&d.device_type)
+        });
         let mut clients = join_all(soft.map(|d| self.soft_client(d))).await;
         clients.sort_by(|a, b| a.line_port.cmp(&b.line_port));
         Ok(clients)
@@ -511,35 +632,67 @@ impl Provider for XsiProvider {
     }
 
     async fn setting(&self, key: SettingKey) -> Result<Setting, ProviderError> {
-        let path = if key == SettingKey::PersonalDirectory { "directories/Personal?results=1000" } else { service_path(key) };
+        let path = if key == SettingKey::PersonalDirectory {
+            "directories/Personal?results=1000"
+        } else {
+            service_path(key)
+        };
         let body = self.get(path).await?;
-        if key == SettingKey::SpeedDial8 {
-            if let (Some(element), Ok(mut remembered)) = (wire::speed_dial_8_element(&body), self.speed_dial_8_element.lock()) {
-                *remembered = element;
-            }
+        if key == SettingKey::SpeedDial8
+            && let (Some(element), Ok(mut remembered)) = (
+                wire::speed_dial_8_element(&body),
+                self.speed_dial_8_element.lock(),
+            )
+        {
+            *remembered = element;
         }
         wire::setting(key, &body)
     }
 
-    async fn apply_setting(&self, current: &Setting, desired: &Setting) -> Result<(), ProviderError> {
+    async fn apply_setting(
+        &self,
+        current: &Setting,
+        desired: &Setting,
+    ) -> Result<(), ProviderError> {
         if current.key() != desired.key() {
-            return Err(ProviderError::Protocol { reason: "the two values are of different settings".into() });
+            return Err(ProviderError::Protocol {
+                reason: "the two values are of different settings".into(),
+            });
         }
         match (current, desired) {
-            (Setting::SpeedDial100(c), Setting::SpeedDial100(d)) => self.apply_speed_dial_100(c, d).await,
-            (Setting::BroadWorksAnywhere(c), Setting::BroadWorksAnywhere(d)) => self.apply_anywhere(c, d).await,
-            (Setting::PersonalDirectory(c), Setting::PersonalDirectory(d)) => self.apply_personal(c, d).await,
+            (Setting::SpeedDial100(c), Setting::SpeedDial100(d)) => {
+                self.apply_speed_dial_100(c, d).await
+            }
+            (Setting::BroadWorksAnywhere(c), Setting::BroadWorksAnywhere(d)) => {
+                self.apply_anywhere(c, d).await
+            }
+            (Setting::PersonalDirectory(c), Setting::PersonalDirectory(d)) => {
+                self.apply_personal(c, d).await
+            }
             _ => self.apply_document(current, desired).await,
         }
     }
 
-    async fn search_directory(&self, scope: DirectoryScope, query: &DirectoryQuery) -> Result<DirectoryPage, ProviderError> {
+    async fn search_directory(
+        &self,
+        scope: DirectoryScope,
+        query: &DirectoryQuery,
+    ) -> Result<DirectoryPage, ProviderError> {
         let list = match scope {
             DirectoryScope::Group => "directories/Group",
             DirectoryScope::Enterprise => "directories/Enterprise",
         };
-        let encode = |t: &str| percent_encoding::utf8_percent_encode(&t.replace('/', "\\/"), percent_encoding::NON_ALPHANUMERIC).to_string();
-        let mut params = vec![format!("start={}", query.start.max(1)), format!("results={}", query.results.clamp(1, 1000))];
+        let encode = |t: &str| {
+            percent_encoding::utf8_percent_encode(
+                &t.replace('/', "\\/"),
+                percent_encoding::NON_ALPHANUMERIC,
+            )
+            .to_string()
+        };
+        let mut params = vec![
+            format!("start={}", query.start.max(1)),
+            format!("results={}", query.results.clamp(1, 1000)),
+        ];
         if let Some(name) = query.name.as_deref().filter(|n| !n.trim().is_empty()) {
             params.push(format!("name=*{}*/i", encode(name.trim())));
         }
@@ -556,7 +709,11 @@ impl Provider for XsiProvider {
         wire::call_logs(&self.get("directories/CallLogs").await?)
     }
 
-    async fn delete_call_logs(&self, kind: Option<CallLogKind>, id: Option<&str>) -> Result<(), ProviderError> {
+    async fn delete_call_logs(
+        &self,
+        kind: Option<CallLogKind>,
+        id: Option<&str>,
+    ) -> Result<(), ProviderError> {
         let list = kind.map(|k| match k {
             CallLogKind::Placed => "Placed",
             CallLogKind::Received => "Received",
@@ -567,11 +724,24 @@ impl Provider for XsiProvider {
             (Some(l), None) => format!("directories/CallLogs/{l}"),
             (Some(l), Some(id)) => format!("directories/CallLogs/{l}/{}", segment(id)),
         };
-        self.sender.expect_ok(Method::DELETE, self.url(&path)?, None, &path).await.map(|_| ())
+        self.sender
+            .expect_ok(Method::DELETE, self.url(&path)?, None, &path)
+            .await
+            .map(|_| ())
     }
 
-    async fn dial(&self, destination: &Destination, line_port: Option<&str>) -> Result<DialStarted, ProviderError> {
-        let mut path = format!("calls/new?address={}", percent_encoding::utf8_percent_encode(destination.as_str(), percent_encoding::NON_ALPHANUMERIC));
+    async fn dial(
+        &self,
+        destination: &Destination,
+        line_port: Option<&str>,
+    ) -> Result<DialStarted, ProviderError> {
+        let mut path = format!(
+            "calls/new?address={}",
+            percent_encoding::utf8_percent_encode(
+                destination.as_str(),
+                percent_encoding::NON_ALPHANUMERIC
+            )
+        );
         if let Some(line) = line_port {
             path.push_str(&format!(
                 "&location=SharedCallAppearance&locationAddress={}",

@@ -13,21 +13,29 @@ const NIL: &str = " xsi:nil=\"true\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchem
 
 /// Parses a document.
 pub fn parse(text: &str) -> Result<Document<'_>, ProviderError> {
-    Document::parse(text).map_err(|e| ProviderError::Protocol { reason: format!("the answer is not XML ({e})") })
+    Document::parse(text).map_err(|e| ProviderError::Protocol {
+        reason: format!("the answer is not XML ({e})"),
+    })
 }
 
 /// The child element with local name `name`.
 pub fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|c| c.is_element() && c.tag_name().name() == name)
+    node.children()
+        .find(|c| c.is_element() && c.tag_name().name() == name)
 }
 
 /// Every child element with local name `name`.
-pub fn children<'a, 'i>(node: Node<'a, 'i>, name: &'a str) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
-    node.children().filter(move |c| c.is_element() && c.tag_name().name() == name)
+pub fn children<'a, 'i>(
+    node: Node<'a, 'i>,
+    name: &'a str,
+) -> impl Iterator<Item = Node<'a, 'i>> + 'a {
+    node.children()
+        .filter(move |c| c.is_element() && c.tag_name().name() == name)
 }
 
 fn is_nil(node: Node<'_, '_>) -> bool {
-    node.attributes().any(|a| a.name() == "nil" && matches!(a.value(), "true" | "1"))
+    node.attributes()
+        .any(|a| a.name() == "nil" && matches!(a.value(), "true" | "1"))
 }
 
 /// The trimmed text of child `name`; `None` when absent, nil or empty.
@@ -45,11 +53,15 @@ fn boolean(node: Node<'_, '_>, name: &str) -> bool {
 }
 
 fn protocol(what: &str, e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::Protocol { reason: format!("{what}: {e}") }
+    ProviderError::Protocol {
+        reason: format!("{what}: {e}"),
+    }
 }
 
 fn destination(value: Option<String>, what: &str) -> Result<Option<Destination>, ProviderError> {
-    value.map(|v| Destination::parse(&v).map_err(|e| protocol(what, e))).transpose()
+    value
+        .map(|v| Destination::parse(&v).map_err(|e| protocol(what, e)))
+        .transpose()
 }
 
 fn rings(node: Node<'_, '_>, name: &str) -> Result<RingCount, ProviderError> {
@@ -78,7 +90,10 @@ pub fn error_info(body: &str) -> Option<ErrorInfo> {
         return None;
     }
     let text = text(root, "summaryEnglish").or_else(|| text(root, "summary"))?;
-    Some(ErrorInfo { text, code: text_code(root) })
+    Some(ErrorInfo {
+        text,
+        code: text_code(root),
+    })
 }
 
 fn text_code(root: Node<'_, '_>) -> Option<u32> {
@@ -115,7 +130,9 @@ pub fn services(body: &str) -> Result<Vec<SettingKey>, ProviderError> {
         let name = text(service, "name").unwrap_or_default();
         let key = match name.as_str() {
             "Personal Phone List" => Some(SettingKey::PersonalDirectory),
-            other => SettingKey::ALL.into_iter().find(|k| k.display_name() == other),
+            other => SettingKey::ALL
+                .into_iter()
+                .find(|k| k.display_name() == other),
         };
         if let Some(k) = key {
             out.push(k);
@@ -150,7 +167,8 @@ pub fn devices(body: &str) -> Result<Vec<DeviceDto>, ProviderError> {
             endpoint_type: text(d, "endpointType").unwrap_or_default(),
             line_port: text(d, "deviceLinePort").unwrap_or_default(),
             type_url: text(d, "deviceTypeUrl"),
-            dm: child(d, "deviceUserNamePassword").and_then(|c| Some((text(c, "userName")?, text(c, "password")?))),
+            dm: child(d, "deviceUserNamePassword")
+                .and_then(|c| Some((text(c, "userName")?, text(c, "password")?))),
         })
         .collect())
 }
@@ -158,7 +176,10 @@ pub fn devices(body: &str) -> Result<Vec<DeviceDto>, ProviderError> {
 /// Whether a device type is a soft client Deskline can stand in for.
 pub fn is_soft_client(device_type: &str) -> bool {
     let t = device_type.to_ascii_lowercase();
-    t.starts_with("business communicator") || t.contains("uc-one") || t.starts_with("connect") || t.starts_with("webex")
+    t.starts_with("business communicator")
+        || t.contains("uc-one")
+        || t.starts_with("connect")
+        || t.starts_with("webex")
 }
 
 /// The SIP settings of a device-management `config.xml`.
@@ -168,8 +189,12 @@ pub fn sip_config(body: &str) -> Result<(SipLine, String), ProviderError> {
         .descendants()
         .find(|n| n.is_element() && n.tag_name().name() == "sip")
         .ok_or_else(|| protocol("config.xml", "no sip settings"))?;
-    let line = sip.descendants().find(|n| n.is_element() && n.tag_name().name() == "line").ok_or_else(|| protocol("config.xml", "no line"))?;
-    let creds = child(line, "credentials").ok_or_else(|| protocol("config.xml", "no credentials"))?;
+    let line = sip
+        .descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == "line")
+        .ok_or_else(|| protocol("config.xml", "no line"))?;
+    let creds =
+        child(line, "credentials").ok_or_else(|| protocol("config.xml", "no credentials"))?;
     let username = text(creds, "username").ok_or_else(|| protocol("config.xml", "no username"))?;
     let domain = text(line, "domain").ok_or_else(|| protocol("config.xml", "no domain"))?;
     let password = text(creds, "password").ok_or_else(|| protocol("config.xml", "no password"))?;
@@ -180,13 +205,18 @@ pub fn sip_config(body: &str) -> Result<(SipLine, String), ProviderError> {
             None => address.to_owned(),
         })
     };
-    let aor = SipUri::parse(&format!("sip:{username}@{domain}")).map_err(|e| protocol("config.xml", e))?;
-    let transport = text(sip, "transport").and_then(|t| Transport::parse(&t)).unwrap_or_default();
+    let aor = SipUri::parse(&format!("sip:{username}@{domain}"))
+        .map_err(|e| protocol("config.xml", e))?;
+    let transport = text(sip, "transport")
+        .and_then(|t| Transport::parse(&t))
+        .unwrap_or_default();
     Ok((
         SipLine {
             aor,
             auth_user: text(creds, "auth-username").unwrap_or(username),
-            registrar: child(line, "registrar").and_then(host_port).unwrap_or_else(|| domain.clone()),
+            registrar: child(line, "registrar")
+                .and_then(host_port)
+                .unwrap_or_else(|| domain.clone()),
             outbound_proxy: child(sip, "proxy").and_then(host_port),
             transport,
             display_name: text(line, "label"),
@@ -230,19 +260,38 @@ pub fn setting(key: SettingKey, body: &str) -> Result<Setting, ProviderError> {
             forward_to: fwd(r)?,
             ring_splash: boolean(r, "ringSplash"),
         }),
-        SettingKey::CallForwardingBusy => Setting::CallForwardingBusy(CallForwarding { active: boolean(r, "active"), forward_to: fwd(r)? }),
-        SettingKey::CallForwardingNotReachable => {
-            Setting::CallForwardingNotReachable(CallForwarding { active: boolean(r, "active"), forward_to: fwd(r)? })
-        }
-        SettingKey::CallForwardingNoAnswer => Setting::CallForwardingNoAnswer(CallForwardingNoAnswer {
+        SettingKey::CallForwardingBusy => Setting::CallForwardingBusy(CallForwarding {
             active: boolean(r, "active"),
             forward_to: fwd(r)?,
-            number_of_rings: rings(r, "numberOfRings")?,
         }),
-        SettingKey::DoNotDisturb => Setting::DoNotDisturb(DoNotDisturb { active: boolean(r, "active"), ring_splash: boolean(r, "ringSplash") }),
-        SettingKey::AnonymousCallRejection => Setting::AnonymousCallRejection(Toggle { active: boolean(r, "active") }),
-        SettingKey::CallWaiting => Setting::CallWaiting(Toggle { active: boolean(r, "active") }),
-        SettingKey::CallingLineIdDeliveryBlocking => Setting::CallingLineIdDeliveryBlocking(Toggle { active: boolean(r, "active") }),
+        SettingKey::CallForwardingNotReachable => {
+            Setting::CallForwardingNotReachable(CallForwarding {
+                active: boolean(r, "active"),
+                forward_to: fwd(r)?,
+            })
+        }
+        SettingKey::CallForwardingNoAnswer => {
+            Setting::CallForwardingNoAnswer(CallForwardingNoAnswer {
+                active: boolean(r, "active"),
+                forward_to: fwd(r)?,
+                number_of_rings: rings(r, "numberOfRings")?,
+            })
+        }
+        SettingKey::DoNotDisturb => Setting::DoNotDisturb(DoNotDisturb {
+            active: boolean(r, "active"),
+            ring_splash: boolean(r, "ringSplash"),
+        }),
+        SettingKey::AnonymousCallRejection => Setting::AnonymousCallRejection(Toggle {
+            active: boolean(r, "active"),
+        }),
+        SettingKey::CallWaiting => Setting::CallWaiting(Toggle {
+            active: boolean(r, "active"),
+        }),
+        SettingKey::CallingLineIdDeliveryBlocking => {
+            Setting::CallingLineIdDeliveryBlocking(Toggle {
+                active: boolean(r, "active"),
+            })
+        }
         SettingKey::RemoteOffice => Setting::RemoteOffice(RemoteOffice {
             active: boolean(r, "active"),
             number: destination(text(r, "remoteOfficeNumber"), "remoteOfficeNumber")?,
@@ -252,14 +301,19 @@ pub fn setting(key: SettingKey, body: &str) -> Result<Setting, ProviderError> {
             if let Some(list) = child(r, "simRingLocations") {
                 for l in children(list, "simRingLocation") {
                     if let Some(address) = destination(text(l, "address"), "address")? {
-                        locations.push(SimRingLocation { address, answer_confirmation_required: boolean(l, "answerConfirmationRequired") });
+                        locations.push(SimRingLocation {
+                            address,
+                            answer_confirmation_required: boolean(l, "answerConfirmationRequired"),
+                        });
                     }
                 }
             }
             Setting::SimultaneousRingPersonal(SimultaneousRing {
                 active: boolean(r, "active"),
                 incoming_calls: match text(r, "incomingCalls").as_deref() {
-                    Some("Ring for all Incoming Calls") => SimRingIncomingCalls::RingForAllIncomingCalls,
+                    Some("Ring for all Incoming Calls") => {
+                        SimRingIncomingCalls::RingForAllIncomingCalls
+                    }
                     _ => SimRingIncomingCalls::DoNotRingIfOnCall,
                 },
                 locations,
@@ -269,17 +323,17 @@ pub fn setting(key: SettingKey, body: &str) -> Result<Setting, ProviderError> {
         SettingKey::SequentialRing => {
             let mut locations = BTreeMap::new();
             for slot in 1..=5 {
-                if let Some(l) = child(r, &format!("location{slot}")) {
-                    if let Some(address) = destination(text(l, "address"), "address")? {
-                        locations.insert(
-                            slot.to_string(),
-                            SequentialRingLocation {
-                                address,
-                                number_of_rings: rings(l, "numberOfRings")?,
-                                answer_confirmation_required: boolean(l, "answerConfirmationRequired"),
-                            },
-                        );
-                    }
+                if let Some(l) = child(r, &format!("location{slot}"))
+                    && let Some(address) = destination(text(l, "address"), "address")?
+                {
+                    locations.insert(
+                        slot.to_string(),
+                        SequentialRingLocation {
+                            address,
+                            number_of_rings: rings(l, "numberOfRings")?,
+                            answer_confirmation_required: boolean(l, "answerConfirmationRequired"),
+                        },
+                    );
                 }
             }
             Setting::SequentialRing(SequentialRing {
@@ -293,36 +347,64 @@ pub fn setting(key: SettingKey, body: &str) -> Result<Setting, ProviderError> {
         }
         SettingKey::SpeedDial8 => {
             let mut entries = BTreeMap::new();
-            for e in r.children().filter(|c| c.is_element() && matches!(c.tag_name().name(), "speedDial8Entry" | "speedDialEntry")) {
-                let (Some(code), Some(number)) = (text(e, "speedCode"), text(e, "phoneNumber")) else { continue };
-                entries.insert(code.trim_start_matches('0').to_owned(), speed_entry(e, number)?);
+            for e in r.children().filter(|c| {
+                c.is_element()
+                    && matches!(c.tag_name().name(), "speedDial8Entry" | "speedDialEntry")
+            }) {
+                let (Some(code), Some(number)) = (text(e, "speedCode"), text(e, "phoneNumber"))
+                else {
+                    continue;
+                };
+                entries.insert(
+                    code.trim_start_matches('0').to_owned(),
+                    speed_entry(e, number)?,
+                );
             }
             Setting::SpeedDial8(SpeedDial8 { entries })
         }
         SettingKey::SpeedDial100 => {
             let mut entries = BTreeMap::new();
             for e in children(r, "speedDial100Entry") {
-                let (Some(code), Some(number)) = (text(e, "speedCode"), text(e, "phoneNumber")) else { continue };
+                let (Some(code), Some(number)) = (text(e, "speedCode"), text(e, "phoneNumber"))
+                else {
+                    continue;
+                };
                 let code: u32 = code.parse().map_err(|e| protocol("speedCode", e))?;
                 entries.insert(code.to_string(), speed_entry(e, number)?);
             }
-            Setting::SpeedDial100(SpeedDial100 { prefix: text(r, "prefix"), entries })
+            Setting::SpeedDial100(SpeedDial100 {
+                prefix: text(r, "prefix"),
+                entries,
+            })
         }
         SettingKey::CallNotify => Setting::CallNotify(CallNotify {
-            email: text(r, "callNotifyEmailAddress").map(|e| EmailAddress::parse(&e).map_err(|err| protocol("callNotifyEmailAddress", err))).transpose()?,
+            email: text(r, "callNotifyEmailAddress")
+                .map(|e| {
+                    EmailAddress::parse(&e).map_err(|err| protocol("callNotifyEmailAddress", err))
+                })
+                .transpose()?,
             criteria: criteria(r),
         }),
         SettingKey::BroadWorksAnywhere => {
             let mut locations = BTreeMap::new();
             if let Some(list) = child(r, "locations") {
                 for l in children(list, "location") {
-                    let Some(number) = text(l, "phoneNumber") else { continue };
-                    let phone = PhoneNumber::parse(&number).map_err(|e| protocol("phoneNumber", e))?;
+                    let Some(number) = text(l, "phoneNumber") else {
+                        continue;
+                    };
+                    let phone =
+                        PhoneNumber::parse(&number).map_err(|e| protocol("phoneNumber", e))?;
                     locations.insert(
                         phone.as_str().to_owned(),
                         AnywhereLocation {
-                            country_code: child(l, "phoneNumber").and_then(|p| p.attribute("countryCode")).map(str::to_owned),
-                            description: text(l, "description").map(|d| Description::parse(&d).map_err(|e| protocol("description", e))).transpose()?,
+                            country_code: child(l, "phoneNumber")
+                                .and_then(|p| p.attribute("countryCode"))
+                                .map(str::to_owned),
+                            description: text(l, "description")
+                                .map(|d| {
+                                    Description::parse(&d).map_err(|e| protocol("description", e))
+                                })
+                                .transpose()?,
                             active: boolean(l, "active"),
                             phone_number: phone,
                         },
@@ -330,20 +412,30 @@ pub fn setting(key: SettingKey, body: &str) -> Result<Setting, ProviderError> {
                 }
             }
             Setting::BroadWorksAnywhere(BroadWorksAnywhere {
-                alert_all_locations_for_click_to_dial_calls: boolean(r, "alertAllLocationsForClickToDialCalls"),
-                alert_all_locations_for_group_paging_calls: boolean(r, "alertAllLocationsForGroupPagingCalls"),
+                alert_all_locations_for_click_to_dial_calls: boolean(
+                    r,
+                    "alertAllLocationsForClickToDialCalls",
+                ),
+                alert_all_locations_for_group_paging_calls: boolean(
+                    r,
+                    "alertAllLocationsForGroupPagingCalls",
+                ),
                 locations,
             })
         }
         SettingKey::PersonalDirectory => {
             let mut entries = BTreeMap::new();
             for e in children(r, "entry") {
-                let (Some(name), Some(number)) = (text(e, "name"), text(e, "number")) else { continue };
+                let (Some(name), Some(number)) = (text(e, "name"), text(e, "number")) else {
+                    continue;
+                };
                 match Destination::parse(&number) {
                     Ok(n) => {
                         entries.insert(name, n);
                     }
-                    Err(err) => tracing::warn!(%name, error = %err, "a personal directory number Deskline cannot dial was skipped"),
+                    Err(err) => {
+                        tracing::warn!(%name, error = %err, "a personal directory number Deskline cannot dial was skipped")
+                    }
                 }
             }
             Setting::PersonalDirectory(PersonalDirectory { entries })
@@ -354,7 +446,9 @@ pub fn setting(key: SettingKey, body: &str) -> Result<Setting, ProviderError> {
 fn speed_entry(e: Node<'_, '_>, number: String) -> Result<SpeedDialEntry, ProviderError> {
     Ok(SpeedDialEntry {
         number: Destination::parse(&number).map_err(|err| protocol("phoneNumber", err))?,
-        description: text(e, "description").map(|d| Description::parse(&d).map_err(|err| protocol("description", err))).transpose()?,
+        description: text(e, "description")
+            .map(|d| Description::parse(&d).map_err(|err| protocol("description", err)))
+            .transpose()?,
     })
 }
 
@@ -362,7 +456,11 @@ fn speed_entry(e: Node<'_, '_>, number: String) -> Result<SpeedDialEntry, Provid
 pub fn speed_dial_8_element(body: &str) -> Option<&'static str> {
     let doc = Document::parse(body).ok()?;
     let root = doc.root_element();
-    if child(root, "speedDialEntry").is_some() { Some("speedDialEntry") } else { Some("speedDial8Entry") }
+    if child(root, "speedDialEntry").is_some() {
+        Some("speedDialEntry")
+    } else {
+        Some("speedDial8Entry")
+    }
 }
 
 /// Paged directory answer.
@@ -390,8 +488,12 @@ pub fn directory(body: &str) -> Result<DirectoryPage, ProviderError> {
         })
         .unwrap_or_default();
     Ok(DirectoryPage {
-        start: text(r, "startIndex").and_then(|s| s.parse().ok()).unwrap_or(1),
-        total: text(r, "totalAvailableRecords").and_then(|s| s.parse().ok()).unwrap_or(0),
+        start: text(r, "startIndex")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1),
+        total: text(r, "totalAvailableRecords")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
         contacts,
     })
 }
@@ -414,8 +516,12 @@ pub fn call_logs(body: &str) -> Result<Vec<CallLogEntry>, ProviderError> {
             _ => continue,
         };
         for e in children(list, "callLogsEntry") {
-            let Some(time) = text(e, "time") else { continue };
-            let time = time::OffsetDateTime::parse(&time, &time::format_description::well_known::Rfc3339).map_err(|err| protocol("time", err))?;
+            let Some(time) = text(e, "time") else {
+                continue;
+            };
+            let time =
+                time::OffsetDateTime::parse(&time, &time::format_description::well_known::Rfc3339)
+                    .map_err(|err| protocol("time", err))?;
             out.push(CallLogEntry {
                 id: text(e, "callLogId").unwrap_or_default(),
                 kind,
@@ -440,7 +546,11 @@ pub fn call_start(body: &str) -> Result<DialStarted, ProviderError> {
 
 /// Escapes text for XML.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 /// Writes a request body element by element.
@@ -453,12 +563,17 @@ pub struct Body {
 impl Body {
     /// A body whose root is `root`.
     pub fn new(root: &'static str) -> Self {
-        Self { out: format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"{XSI_NS}\">"), root, changed: false }
+        Self {
+            out: format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"{XSI_NS}\">"),
+            root,
+            changed: false,
+        }
     }
 
     /// `<name>value</name>`.
     pub fn text(&mut self, name: &str, value: &str) -> &mut Self {
-        self.out.push_str(&format!("<{name}>{}</{name}>", escape(value)));
+        self.out
+            .push_str(&format!("<{name}>{}</{name}>", escape(value)));
         self.changed = true;
         self
     }
@@ -501,8 +616,14 @@ pub fn nil(name: &str) -> String {
 }
 
 /// Criteria activation changes.
-pub fn criteria_body(before: &BTreeMap<String, bool>, after: &BTreeMap<String, bool>) -> Option<String> {
-    let changed: Vec<_> = after.iter().filter(|(k, v)| before.get(*k) != Some(v)).collect();
+pub fn criteria_body(
+    before: &BTreeMap<String, bool>,
+    after: &BTreeMap<String, bool>,
+) -> Option<String> {
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .collect();
     if changed.is_empty() {
         return None;
     }
@@ -544,7 +665,9 @@ mod tests {
     #[test]
     fn speed_dial_8_either_element_name() {
         let body = r#"<SpeedDial8 xmlns="http://schema.broadsoft.com/xsi"><speedDialEntry><speedCode>2</speedCode><phoneNumber>1001</phoneNumber><description>Desk</description></speedDialEntry><speedDialEntry><speedCode>3</speedCode></speedDialEntry></SpeedDial8>"#;
-        let Setting::SpeedDial8(sd) = setting(SettingKey::SpeedDial8, body).unwrap() else { panic!() };
+        let Setting::SpeedDial8(sd) = setting(SettingKey::SpeedDial8, body).unwrap() else {
+            panic!()
+        };
         assert_eq!(sd.entries.len(), 1);
         assert_eq!(speed_dial_8_element(body), Some("speedDialEntry"));
     }
@@ -564,7 +687,10 @@ mod tests {
     fn call_logs_with_or_without_wrapper() {
         let one = r#"<missed xmlns="http://schema.broadsoft.com/xsi"><callLogsEntry><phoneNumber>2001</phoneNumber><time>2010-03-26T15:39:39.811+05:30</time><callLogId>47:0</callLogId></callLogsEntry></missed>"#;
         assert_eq!(call_logs(one).unwrap()[0].kind, CallLogKind::Missed);
-        let all = format!(r#"<CallLogs xmlns="http://schema.broadsoft.com/xsi"><placed/>{}</CallLogs>"#, one.replace(r#" xmlns="http://schema.broadsoft.com/xsi""#, ""));
+        let all = format!(
+            r#"<CallLogs xmlns="http://schema.broadsoft.com/xsi"><placed/>{}</CallLogs>"#,
+            one.replace(r#" xmlns="http://schema.broadsoft.com/xsi""#, "")
+        );
         assert_eq!(call_logs(&all).unwrap().len(), 1);
     }
 }

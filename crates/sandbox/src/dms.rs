@@ -19,12 +19,18 @@ fn md5_hex(text: &str) -> String {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A nonce carrying its issue time, signed with the server's secret.
 fn nonce(secret: &str, issued: u64) -> String {
-    format!("{issued:x}-{}", &md5_hex(&format!("{issued}:{secret}"))[..16])
+    format!(
+        "{issued:x}-{}",
+        &md5_hex(&format!("{issued}:{secret}"))[..16]
+    )
 }
 
 fn nonce_state(secret: &str, nonce_text: &str) -> Option<bool> {
@@ -58,7 +64,11 @@ pub fn params(value: &str) -> Option<Vec<(String, String)>> {
     let mut start = 0;
     while start < bytes.len() {
         let eq = bytes[start..].find('=')? + start;
-        let key = bytes[start..eq].trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let key = bytes[start..eq]
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         let mut pos = eq + 1;
         let val;
         if bytes[pos..].starts_with('"') {
@@ -82,12 +92,18 @@ pub fn params(value: &str) -> Option<Vec<(String, String)>> {
             pos = end?;
             val = v;
         } else {
-            let end = bytes[pos..].find(',').map(|e| e + pos).unwrap_or(bytes.len());
+            let end = bytes[pos..]
+                .find(',')
+                .map(|e| e + pos)
+                .unwrap_or(bytes.len());
             val = bytes[pos..end].trim().to_owned();
             pos = end;
         }
         out.push((key, val));
-        start = bytes[pos..].find(',').map(|c| c + pos + 1).unwrap_or(bytes.len());
+        start = bytes[pos..]
+            .find(',')
+            .map(|c| c + pos + 1)
+            .unwrap_or(bytes.len());
     }
     Some(out)
 }
@@ -97,25 +113,52 @@ pub async fn serve(shared: &Shared, method: &Method, path: &str, headers: &Heade
     if *method != Method::GET || !path.to_ascii_lowercase().ends_with("/config.xml") {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return challenge(shared, false);
     };
-    let Some(p) = params(auth) else { return challenge(shared, false) };
-    let get = |k: &str| p.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
-    let (user, nonce_text, uri, response) = (get("username"), get("nonce"), get("uri"), get("response"));
+    let Some(p) = params(auth) else {
+        return challenge(shared, false);
+    };
+    let get = |k: &str| {
+        p.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let (user, nonce_text, uri, response) =
+        (get("username"), get("nonce"), get("uri"), get("response"));
     let state = shared.state.lock().await;
-    let Some(device) = state.users.iter().flat_map(|u| u.devices.iter()).find(|d| d.dm_user.as_deref() == Some(user)).cloned() else {
+    let Some(device) = state
+        .users
+        .iter()
+        .flat_map(|u| u.devices.iter())
+        .find(|d| d.dm_user.as_deref() == Some(user))
+        .cloned()
+    else {
         return challenge(shared, false);
     };
     drop(state);
-    let expected_path = format!("/dms/{}/config.xml", device.dms_path.clone().unwrap_or_default());
+    let expected_path = format!(
+        "/dms/{}/config.xml",
+        device.dms_path.clone().unwrap_or_default()
+    );
     if !path.eq_ignore_ascii_case(&expected_path) || uri.split('?').next() != Some(path) {
         return challenge(shared, false);
     }
-    let ha1 = md5_hex(&format!("{user}:{REALM}:{}", device.dm_password.clone().unwrap_or_default()));
+    let ha1 = md5_hex(&format!(
+        "{user}:{REALM}:{}",
+        device.dm_password.clone().unwrap_or_default()
+    ));
     let ha2 = md5_hex(&format!("GET:{uri}"));
     let expected = if get("qop") == "auth" {
-        md5_hex(&format!("{ha1}:{nonce_text}:{}:{}:auth:{ha2}", get("nc"), get("cnonce")))
+        md5_hex(&format!(
+            "{ha1}:{nonce_text}:{}:{}:auth:{ha2}",
+            get("nc"),
+            get("cnonce")
+        ))
     } else {
         md5_hex(&format!("{ha1}:{nonce_text}:{ha2}"))
     };
@@ -128,23 +171,43 @@ pub async fn serve(shared: &Shared, method: &Method, path: &str, headers: &Heade
         None => return challenge(shared, false),
     }
     let mut r = (StatusCode::OK, render(&device)).into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=UTF-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=UTF-8"),
+    );
     r
 }
 
 /// The rendered config.xml of a soft client.
 pub fn render(device: &Device) -> String {
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config name=\"BroadSoft BroadTouch Business Communicator PC Config\" version=\"1\"><protocols><sip>");
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<config name=\"BroadSoft BroadTouch Business Communicator PC Config\" version=\"1\"><protocols><sip>",
+    );
     if let Some(sip) = &device.sip {
         if let Some(host) = &sip.proxy_host {
-            x.push_str(&format!("<proxy address=\"{}\" port=\"{}\"/>", escape(host), sip.proxy_port.unwrap_or(5060)));
+            x.push_str(&format!(
+                "<proxy address=\"{}\" port=\"{}\"/>",
+                escape(host),
+                sip.proxy_port.unwrap_or(5060)
+            ));
         }
-        x.push_str(&format!("<transport>{}</transport><lines><line>", escape(&sip.transport)));
+        x.push_str(&format!(
+            "<transport>{}</transport><lines><line>",
+            escape(&sip.transport)
+        ));
         let label = sip.label.clone().unwrap_or_else(|| device.name.clone());
-        x.push_str(&format!("<label>{}</label><name>{}</name>", escape(&label), escape(&label)));
+        x.push_str(&format!(
+            "<label>{}</label><name>{}</name>",
+            escape(&label),
+            escape(&label)
+        ));
         x.push_str(&format!("<domain>{}</domain>", escape(&sip.domain)));
         if let Some(host) = &sip.registrar_host {
-            x.push_str(&format!("<registrar address=\"{}\" port=\"{}\"/>", escape(host), sip.registrar_port.unwrap_or(5060)));
+            x.push_str(&format!(
+                "<registrar address=\"{}\" port=\"{}\"/>",
+                escape(host),
+                sip.registrar_port.unwrap_or(5060)
+            ));
         }
         x.push_str(&format!(
             "<credentials><username>{}</username><auth-username>{}</auth-username><password>{}</password><realm>{}</realm></credentials>",

@@ -37,7 +37,11 @@ pub struct XsiError {
 impl XsiError {
     /// A new error.
     pub fn new(status: u16, code: u32, text: impl Into<String>) -> Self {
-        Self { status, code, text: text.into() }
+        Self {
+            status,
+            code,
+            text: text.into(),
+        }
     }
 
     /// 400: the body does not follow the schema.
@@ -58,7 +62,9 @@ impl XsiError {
     /// The `ErrorInfo` document.
     pub fn body(&self) -> String {
         let mut doc = Doc::new("ErrorInfo");
-        doc.text("summary", &self.text).text("summaryEnglish", &self.text).text("errorCode", self.code.to_string());
+        doc.text("summary", &self.text)
+            .text("summaryEnglish", &self.text)
+            .text("errorCode", self.code.to_string());
         doc.finish("ErrorInfo")
     }
 }

@@ -62,7 +62,12 @@ pub struct FaultControl {
 
 impl Default for FaultControl {
     fn default() -> Self {
-        Self { inner: Arc::new(Mutex::new(Inner { faults: Faults::default(), rng: StdRng::from_os_rng() })) }
+        Self {
+            inner: Arc::new(Mutex::new(Inner {
+                faults: Faults::default(),
+                rng: StdRng::from_os_rng(),
+            })),
+        }
     }
 }
 
@@ -80,13 +85,19 @@ impl FaultControl {
 
     /// The faults in force.
     pub fn get(&self) -> Faults {
-        self.inner.lock().map(|i| i.faults.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|i| i.faults.clone())
+            .unwrap_or_default()
     }
 
     /// Decides the fate of one request.
     pub fn decide(&self) -> Planned {
         let Ok(mut inner) = self.inner.lock() else {
-            return Planned { latency: None, kind: Decision::Serve };
+            return Planned {
+                latency: None,
+                kind: Decision::Serve,
+            };
         };
         let f = inner.faults.clone();
         let latency = (f.latency_ms > 0).then(|| Duration::from_millis(f.latency_ms));
@@ -94,9 +105,17 @@ impl FaultControl {
         let kind = if roll < f.error_rate {
             Decision::Error
         } else if roll < f.error_rate + f.drop_rate {
-            if inner.rng.random_bool(0.5) { Decision::DropBefore } else { Decision::DropAfter }
+            if inner.rng.random_bool(0.5) {
+                Decision::DropBefore
+            } else {
+                Decision::DropAfter
+            }
         } else if roll < f.error_rate + f.drop_rate + f.stall_rate {
-            Decision::Stall(Duration::from_millis(if f.stall_ms == 0 { 600_000 } else { f.stall_ms }))
+            Decision::Stall(Duration::from_millis(if f.stall_ms == 0 {
+                600_000
+            } else {
+                f.stall_ms
+            }))
         } else {
             Decision::Serve
         };

@@ -156,7 +156,11 @@ mod tempfile_dir {
     impl TempDir {
         /// Creates a fresh directory under the system's temporary directory.
         pub fn new() -> std::io::Result<Self> {
-            let dir = std::env::temp_dir().join(format!("deskline-sandbox-{}-{}", std::process::id(), rand::random::<u64>()));
+            let dir = std::env::temp_dir().join(format!(
+                "deskline-sandbox-{}-{}",
+                std::process::id(),
+                rand::random::<u64>()
+            ));
             std::fs::create_dir_all(&dir)?;
             Ok(Self(dir))
         }
@@ -177,7 +181,8 @@ mod tempfile_dir {
 fn load_seed(seed: &Seed) -> Result<model::State, SandboxError> {
     let text = match seed {
         Seed::Demo => model::DEMO_SEED.to_owned(),
-        Seed::File(path) => std::fs::read_to_string(path).map_err(|e| SandboxError::Seed(format!("{}: {e}", path.display())))?,
+        Seed::File(path) => std::fs::read_to_string(path)
+            .map_err(|e| SandboxError::Seed(format!("{}: {e}", path.display())))?,
         Seed::Text(t) => t.clone(),
     };
     model::State::from_toml(&text).map_err(|e| SandboxError::Seed(e.to_string()))
@@ -193,12 +198,19 @@ fn make_tls() -> Result<Tls, SandboxError> {
     let ca_key = rcgen::KeyPair::generate().map_err(|e| err(&e))?;
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| err(&e))?;
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Deskline sandbox test CA");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Deskline sandbox test CA");
     let ca = ca_params.self_signed(&ca_key).map_err(|e| err(&e))?;
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let key = rcgen::KeyPair::generate().map_err(|e| err(&e))?;
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).map_err(|e| err(&e))?;
-    params.subject_alt_names.push(rcgen::SanType::IpAddress(std::net::IpAddr::from([127, 0, 0, 1])));
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned()]).map_err(|e| err(&e))?;
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress(std::net::IpAddr::from([
+            127, 0, 0, 1,
+        ])));
     let cert = params.signed_by(&key, &issuer).map_err(|e| err(&e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -210,11 +222,21 @@ fn make_tls() -> Result<Tls, SandboxError> {
             rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
         )
         .map_err(|e| err(&e))?;
-    Ok(Tls { acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)), ca_pem: ca.pem() })
+    Ok(Tls {
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+        ca_pem: ca.pem(),
+    })
 }
 
-async fn serve_loop(listener: TcpListener, shared: Shared, tls: Option<tokio_rustls::TlsAcceptor>, mut stop: watch::Receiver<bool>) {
-    let router = axum::Router::new().fallback(routes::handle).with_state(shared);
+async fn serve_loop(
+    listener: TcpListener,
+    shared: Shared,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let router = axum::Router::new()
+        .fallback(routes::handle)
+        .with_state(shared);
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -227,15 +249,18 @@ async fn serve_loop(listener: TcpListener, shared: Shared, tls: Option<tokio_rus
         tokio::spawn(async move {
             let kill = KillSwitch::default();
             let signal = kill.0.clone();
-            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let mut req = req.map(axum::body::Body::new);
-                req.extensions_mut().insert(kill.clone());
-                router.clone().oneshot(req)
-            });
+            let service =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let mut req = req.map(axum::body::Body::new);
+                    req.extensions_mut().insert(kill.clone());
+                    router.clone().oneshot(req)
+                });
             let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             match tls {
                 Some(acceptor) => {
-                    let Ok(stream) = acceptor.accept(tcp).await else { return };
+                    let Ok(stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     tokio::select! { _ = conn => {}, _ = signal.notified() => {}, _ = stop.changed() => {} }
                 }
@@ -256,7 +281,9 @@ impl Sandbox {
         }
         let temp = match &config.db_path {
             Some(_) => None,
-            None => Some(tempfile_dir::TempDir::new().map_err(|e| SandboxError::Database(e.to_string()))?),
+            None => Some(
+                tempfile_dir::TempDir::new().map_err(|e| SandboxError::Database(e.to_string()))?,
+            ),
         };
         let db_path = match (&config.db_path, &temp) {
             (Some(p), _) => p.clone(),
@@ -293,21 +320,52 @@ impl Sandbox {
         };
         let scheme = if config.tls { "https" } else { "http" };
         let mut tasks = Vec::new();
-        let listener = TcpListener::bind(config.listen).await.map_err(|e| SandboxError::Bind(config.listen, e))?;
-        let addr = listener.local_addr().map_err(|e| SandboxError::Bind(config.listen, e))?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| SandboxError::Bind(config.listen, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| SandboxError::Bind(config.listen, e))?;
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
         if config.redirect {
-            let second = TcpListener::bind(SocketAddr::new(addr.ip(), 0)).await.map_err(|e| SandboxError::Bind(config.listen, e))?;
-            let second_addr = second.local_addr().map_err(|e| SandboxError::Bind(config.listen, e))?;
-            tasks.push(tokio::spawn(serve_loop(second, shared.clone(), acceptor.clone(), stop_rx.clone())));
-            let front = Shared { redirect_to: Some(format!("{scheme}://{second_addr}")), ..shared.clone() };
+            let second = TcpListener::bind(SocketAddr::new(addr.ip(), 0))
+                .await
+                .map_err(|e| SandboxError::Bind(config.listen, e))?;
+            let second_addr = second
+                .local_addr()
+                .map_err(|e| SandboxError::Bind(config.listen, e))?;
+            tasks.push(tokio::spawn(serve_loop(
+                second,
+                shared.clone(),
+                acceptor.clone(),
+                stop_rx.clone(),
+            )));
+            let front = Shared {
+                redirect_to: Some(format!("{scheme}://{second_addr}")),
+                ..shared.clone()
+            };
             tasks.push(tokio::spawn(serve_loop(listener, front, acceptor, stop_rx)));
         } else {
-            tasks.push(tokio::spawn(serve_loop(listener, shared, acceptor, stop_rx)));
+            tasks.push(tokio::spawn(serve_loop(
+                listener, shared, acceptor, stop_rx,
+            )));
         }
-        let host = if addr.is_ipv6() { format!("[{}]", addr.ip()) } else { addr.ip().to_string() };
-        let base_url = Url::parse(&format!("{scheme}://{host}:{}/", addr.port())).map_err(|e| SandboxError::Database(e.to_string()))?;
-        Ok(Sandbox { base_url, addr, ca_pem: tls.map(|t| t.ca_pem), faults, stop, tasks, _temp: temp })
+        let host = if addr.is_ipv6() {
+            format!("[{}]", addr.ip())
+        } else {
+            addr.ip().to_string()
+        };
+        let base_url = Url::parse(&format!("{scheme}://{host}:{}/", addr.port()))
+            .map_err(|e| SandboxError::Database(e.to_string()))?;
+        Ok(Sandbox {
+            base_url,
+            addr,
+            ca_pem: tls.map(|t| t.ca_pem),
+            faults,
+            stop,
+            tasks,
+            _temp: temp,
+        })
     }
 
     /// What a user types as the server address (`http://127.0.0.1:PORT/`).
@@ -317,7 +375,9 @@ impl Sandbox {
 
     /// The Xsi-Actions root (`…/com.broadsoft.xsi-actions/v2.0/`).
     pub fn xsi_url(&self) -> Url {
-        self.base_url.join("com.broadsoft.xsi-actions/v2.0/").unwrap_or_else(|_| self.base_url.clone())
+        self.base_url
+            .join("com.broadsoft.xsi-actions/v2.0/")
+            .unwrap_or_else(|_| self.base_url.clone())
     }
 
     /// The listening address.

@@ -27,11 +27,17 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("Call Forwarding Always", "callforwardingalways"),
     ("Call Forwarding Busy", "callforwardingbusy"),
     ("Call Forwarding No Answer", "callforwardingnoanswer"),
-    ("Call Forwarding Not Reachable", "callforwardingnotreachable"),
+    (
+        "Call Forwarding Not Reachable",
+        "callforwardingnotreachable",
+    ),
     ("Do Not Disturb", "donotdisturb"),
     ("Anonymous Call Rejection", "anonymouscallrejection"),
     ("Call Waiting", "callwaiting"),
-    ("Calling Line ID Delivery Blocking", "callinglineiddeliveryblocking"),
+    (
+        "Calling Line ID Delivery Blocking",
+        "callinglineiddeliveryblocking",
+    ),
     ("Remote Office", "remoteoffice"),
     ("Simultaneous Ring Personal", "simultaneousringpersonal"),
     ("Sequential Ring", "sequentialring"),
@@ -44,7 +50,10 @@ pub const SERVICES: &[(&str, &str)] = &[
 ];
 
 fn all_services() -> Vec<String> {
-    SERVICES.iter().map(|(name, _)| (*name).to_owned()).collect()
+    SERVICES
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect()
 }
 
 fn default_incoming() -> String {
@@ -159,7 +168,10 @@ impl Default for Settings {
         Self {
             forward_always: Forward::default(),
             forward_busy: Forward::default(),
-            forward_no_answer: Forward { number_of_rings: 3, ..Default::default() },
+            forward_no_answer: Forward {
+                number_of_rings: 3,
+                ..Default::default()
+            },
             forward_not_reachable: Forward::default(),
             do_not_disturb: Dnd::default(),
             anonymous_call_rejection: false,
@@ -228,7 +240,12 @@ pub struct SimRing {
 
 impl Default for SimRing {
     fn default() -> Self {
-        Self { active: false, incoming_calls: default_incoming(), locations: Vec::new(), criteria: BTreeMap::new() }
+        Self {
+            active: false,
+            incoming_calls: default_incoming(),
+            locations: Vec::new(),
+            criteria: BTreeMap::new(),
+        }
     }
 }
 
@@ -483,13 +500,27 @@ impl State {
 
     /// Adds the generated people.
     fn expand(&mut self) {
-        const FIRST: [&str; 16] = ["John", "Joanna", "Zoë", "José", "Ana", "Mark", "Marta", "Li", "Priya", "Olu", "Sven", "Chloé", "Omar", "Yuki", "Grace", "Pedro"];
-        const LAST: [&str; 16] = ["Smith", "Müller", "Peña", "García", "Nguyen", "O'Brien", "Kowalski", "Rossi", "Tanaka", "Okafor", "Larsen", "Dubois", "Haddad", "Sato", "Hopper", "Silva"];
+        const FIRST: [&str; 16] = [
+            "John", "Joanna", "Zoë", "José", "Ana", "Mark", "Marta", "Li", "Priya", "Olu", "Sven",
+            "Chloé", "Omar", "Yuki", "Grace", "Pedro",
+        ];
+        const LAST: [&str; 16] = [
+            "Smith", "Müller", "Peña", "García", "Nguyen", "O'Brien", "Kowalski", "Rossi",
+            "Tanaka", "Okafor", "Larsen", "Dubois", "Haddad", "Sato", "Hopper", "Silva",
+        ];
         for i in 0..self.enterprise_generated {
             self.people.push(Person {
                 user_id: format!("gen{i}@generated.example"),
                 first_name: FIRST[i % 16].into(),
-                last_name: format!("{}{}", LAST[(i / 16) % 16], if i >= 256 { format!(" {}", i / 256) } else { String::new() }),
+                last_name: format!(
+                    "{}{}",
+                    LAST[(i / 16) % 16],
+                    if i >= 256 {
+                        format!(" {}", i / 256)
+                    } else {
+                        String::new()
+                    }
+                ),
                 group_id: format!("Generated {}", i % 7),
                 number: Some(format!("972{:07}", i)),
                 extension: Some(format!("{:05}", i % 100_000)),
@@ -504,7 +535,8 @@ impl State {
     /// The user signing in as `id` (user ID or alias, case-insensitive).
     pub fn find(&self, id: &str) -> Option<usize> {
         self.users.iter().position(|u| {
-            u.user_id.eq_ignore_ascii_case(id) || u.aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
+            u.user_id.eq_ignore_ascii_case(id)
+                || u.aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
         })
     }
 }

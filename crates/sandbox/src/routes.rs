@@ -34,9 +34,10 @@ fn error_response(shared: &Shared, e: &XsiError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = xml_response(shared, status, e.body(), false);
     if e.status == 401 {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"XtendedServicesInterface\""));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"XtendedServicesInterface\""),
+        );
     }
     response
 }
@@ -68,7 +69,14 @@ pub async fn handle(
                 tokio::time::sleep(d).await;
                 serve(&shared, &method, &uri, &headers, &body).await
             }
-            Decision::Error => error_response(&shared, &XsiError::new(503, 5030, "The service is temporarily unavailable; try again later")),
+            Decision::Error => error_response(
+                &shared,
+                &XsiError::new(
+                    503,
+                    5030,
+                    "The service is temporarily unavailable; try again later",
+                ),
+            ),
             Decision::DropBefore => kill.drop_connection().await,
             Decision::DropAfter => {
                 let _ = serve(&shared, &method, &uri, &headers, &body).await;
@@ -77,7 +85,9 @@ pub async fn handle(
             Decision::Serve => serve(&shared, &method, &uri, &headers, &body).await,
         }
     };
-    response.headers_mut().insert(header::SERVER, HeaderValue::from_static("BW HTTP Server"));
+    response
+        .headers_mut()
+        .insert(header::SERVER, HeaderValue::from_static("BW HTTP Server"));
     response
 }
 
@@ -100,9 +110,19 @@ fn admin(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Response 
     }
 }
 
-async fn serve(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+async fn serve(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     if let Some(target) = &shared.redirect_to {
-        let location = format!("{}{}", target.trim_end_matches('/'), uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+        let location = format!(
+            "{}{}",
+            target.trim_end_matches('/'),
+            uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+        );
         let mut response = empty(StatusCode::FOUND);
         if let Ok(v) = HeaderValue::from_str(&location) {
             response.headers_mut().insert(header::LOCATION, v);
@@ -114,16 +134,25 @@ async fn serve(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap,
         return dms::serve(shared, method, path, headers).await;
     }
     let Some(rest) = strip_prefix_ci(path, XSI_ROOT) else {
-        return error_response(shared, &XsiError::not_found(format!("no resource at {path}")));
+        return error_response(
+            shared,
+            &XsiError::not_found(format!("no resource at {path}")),
+        );
     };
     let segments: Vec<String> = rest
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let text = match std::str::from_utf8(body) {
         Ok(t) => t.to_owned(),
-        Err(_) => return error_response(shared, &XsiError::schema("the request body is not UTF-8")),
+        Err(_) => {
+            return error_response(shared, &XsiError::schema("the request body is not UTF-8"));
+        }
     };
     match route(shared, method, uri, headers, &segments, &text).await {
         Ok(r) => r,
@@ -143,10 +172,21 @@ fn strip_prefix_ci<'a>(path: &'a str, prefix: &str) -> Option<&'a str> {
 
 /// Checks Basic credentials; returns the index of the signed-in user.
 fn authenticate(state: &State, headers: &HeaderMap) -> Result<usize, XsiError> {
-    let unauthorized = || XsiError::new(401, 4100, "Authentication failed: check the user ID and password");
-    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
+    let unauthorized = || {
+        XsiError::new(
+            401,
+            4100,
+            "Authentication failed: check the user ID and password",
+        )
+    };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unauthorized)?;
     let encoded = value.strip_prefix("Basic ").ok_or_else(unauthorized)?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| unauthorized())?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| unauthorized())?;
     let decoded = String::from_utf8(decoded).map_err(|_| unauthorized())?;
     let (user, password) = decoded.split_once(':').ok_or_else(unauthorized)?;
     let index = state.find(user).ok_or_else(unauthorized)?;
@@ -154,17 +194,26 @@ fn authenticate(state: &State, headers: &HeaderMap) -> Result<usize, XsiError> {
         return Err(unauthorized());
     }
     if state.users[index].locked {
-        return Err(XsiError::new(403, 4101, "The account is locked; contact your administrator"));
+        return Err(XsiError::new(
+            403,
+            4101,
+            "The account is locked; contact your administrator",
+        ));
     }
     Ok(index)
 }
 
 fn assigned(user: &User, service: &str) -> bool {
-    user.services.iter().any(|s| s.eq_ignore_ascii_case(service))
+    user.services
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(service))
 }
 
 fn service_name(path: &str) -> Option<&'static str> {
-    SERVICES.iter().find(|(_, p)| !p.is_empty() && *p == path).map(|(n, _)| *n)
+    SERVICES
+        .iter()
+        .find(|(_, p)| !p.is_empty() && *p == path)
+        .map(|(n, _)| *n)
 }
 
 async fn route(
@@ -180,24 +229,49 @@ async fn route(
     if lower == ["versions"] {
         let mut d = Doc::new("Versions");
         d.text("baseline", "24.0");
-        return Ok(xml_response(shared, StatusCode::OK, d.finish("Versions"), false));
+        return Ok(xml_response(
+            shared,
+            StatusCode::OK,
+            d.finish("Versions"),
+            false,
+        ));
     }
     if lower.first() != Some(&"user") || segments.len() < 3 {
         return Err(XsiError::not_found("no such resource"));
     }
     let mut state = shared.state.lock().await;
     let me = authenticate(&state, headers)?;
-    let target = state.find(&segments[1]).ok_or_else(|| XsiError::new(403, 4102, "You are not allowed to access that user"))?;
+    let target = state
+        .find(&segments[1])
+        .ok_or_else(|| XsiError::new(403, 4102, "You are not allowed to access that user"))?;
     if target != me {
-        return Err(XsiError::new(403, 4102, "You are not allowed to access that user"));
+        return Err(XsiError::new(
+            403,
+            4102,
+            "You are not allowed to access that user",
+        ));
     }
     let base = base_url(shared, headers);
     let rest = &lower[2..];
     let raw_rest = &segments[2..];
     let mutating = *method != Method::GET;
-    let before = if mutating { Some(state.users[me].clone()) } else { None };
+    let before = if mutating {
+        Some(state.users[me].clone())
+    } else {
+        None
+    };
     let people = state_people(&state);
-    let result = dispatch(shared, &mut state.users[me], &people, method, uri, rest, raw_rest, body, &base);
+    let result = dispatch(
+        shared,
+        &mut state.users[me],
+        &people,
+        method,
+        uri,
+        rest,
+        raw_rest,
+        body,
+        &base,
+    );
     let succeeded = result.is_ok();
     if let (true, Some(before)) = (succeeded, before) {
         let after = &state.users[me];
@@ -228,7 +302,10 @@ fn state_people(state: &State) -> Vec<Person> {
 }
 
 fn base_url(shared: &Shared, headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
     format!("{}://{host}/", if shared.tls { "https" } else { "http" })
 }
 
@@ -262,36 +339,80 @@ fn dispatch(
         ("GET", ["profile", "registrations"]) => ok_xml(registrations(user)),
         ("GET", ["services"]) => ok_xml(services_list(user)),
         (_, ["services", svc, ..]) => {
-            let name = service_name(svc).ok_or_else(|| XsiError::not_found(format!("no service '{svc}'")))?;
+            let name = service_name(svc)
+                .ok_or_else(|| XsiError::not_found(format!("no service '{svc}'")))?;
             if !assigned(user, name) {
-                return Err(XsiError::new(404, 4201, format!("The service {name} is not assigned to the user")));
+                return Err(XsiError::new(
+                    404,
+                    4201,
+                    format!("The service {name} is not assigned to the user"),
+                ));
             }
             match (method.as_str(), &rest[2..]) {
-                ("GET", []) => ok_xml(services::render(user, svc).ok_or_else(|| XsiError::not_found("no such service"))?),
+                ("GET", []) => ok_xml(
+                    services::render(user, svc)
+                        .ok_or_else(|| XsiError::not_found("no such service"))?,
+                ),
                 ("PUT", []) => {
                     services::put(user, svc, body)?;
                     Ok(empty(StatusCode::OK))
                 }
                 ("POST", []) if *svc == "speeddial100" => {
-                    let (code, number, description) = services::speed100_body(body, "SpeedDial100")?;
+                    let services::Speed100Fields {
+                        code,
+                        number,
+                        description,
+                    } = services::speed100_body(body, "SpeedDial100")?;
                     let code = code.ok_or_else(|| XsiError::schema("speedCode is required"))?;
-                    let number = number.ok_or_else(|| XsiError::schema("phoneNumber is required"))?;
+                    let number =
+                        number.ok_or_else(|| XsiError::schema("phoneNumber is required"))?;
                     if user.settings.speed_dial_100.contains_key(&code) {
-                        return Err(XsiError::new(409, 4300, format!("speed code {code} is already in use")));
+                        return Err(XsiError::new(
+                            409,
+                            4300,
+                            format!("speed code {code} is already in use"),
+                        ));
                     }
-                    user.settings.speed_dial_100.insert(code, SpeedEntry { phone_number: number, description: description.flatten() });
+                    user.settings.speed_dial_100.insert(
+                        code,
+                        SpeedEntry {
+                            phone_number: number,
+                            description: description.flatten(),
+                        },
+                    );
                     created(format!("{me}/services/speeddial100/{code}"), None)
                 }
                 (m, [code]) if *svc == "speeddial100" => {
                     let code = validate::speed_code(code, 0..=99)?;
                     match m {
                         "GET" => {
-                            let e = user.settings.speed_dial_100.get(&code).ok_or_else(|| XsiError::not_found(format!("speed code {code} is not set")))?;
-                            ok_xml(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", services::speed100_entry(code, e).replacen("<speedDial100Entry>", &format!("<SpeedDial100Entry xmlns=\"{}\">", crate::xml::XSI_NS), 1).replace("</speedDial100Entry>", "</SpeedDial100Entry>")))
+                            let e = user.settings.speed_dial_100.get(&code).ok_or_else(|| {
+                                XsiError::not_found(format!("speed code {code} is not set"))
+                            })?;
+                            ok_xml(format!(
+                                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+                                services::speed100_entry(code, e)
+                                    .replacen(
+                                        "<speedDial100Entry>",
+                                        &format!(
+                                            "<SpeedDial100Entry xmlns=\"{}\">",
+                                            crate::xml::XSI_NS
+                                        ),
+                                        1
+                                    )
+                                    .replace("</speedDial100Entry>", "</SpeedDial100Entry>")
+                            ))
                         }
                         "PUT" => {
-                            let (_, number, description) = services::speed100_body(body, "SpeedDial100Entry")?;
-                            let e = user.settings.speed_dial_100.get_mut(&code).ok_or_else(|| XsiError::not_found(format!("speed code {code} is not set")))?;
+                            let services::Speed100Fields {
+                                number,
+                                description,
+                                ..
+                            } = services::speed100_body(body, "SpeedDial100Entry")?;
+                            let e =
+                                user.settings.speed_dial_100.get_mut(&code).ok_or_else(|| {
+                                    XsiError::not_found(format!("speed code {code} is not set"))
+                                })?;
                             if let Some(n) = number {
                                 e.phone_number = n;
                             }
@@ -301,7 +422,9 @@ fn dispatch(
                             Ok(empty(StatusCode::OK))
                         }
                         "DELETE" => {
-                            user.settings.speed_dial_100.remove(&code).ok_or_else(|| XsiError::not_found(format!("speed code {code} is not set")))?;
+                            user.settings.speed_dial_100.remove(&code).ok_or_else(|| {
+                                XsiError::not_found(format!("speed code {code} is not set"))
+                            })?;
                             Ok(empty(StatusCode::OK))
                         }
                         _ => Err(XsiError::new(405, 4000, "method not allowed")),
@@ -310,27 +433,75 @@ fn dispatch(
                 ("POST", ["location"]) if *svc == "broadworksanywhere" => {
                     let (number, location) = anywhere_body(body)?;
                     if user.settings.anywhere.locations.contains_key(&number) {
-                        return Err(XsiError::new(400, 8251, format!("A BroadWorks Anywhere location with phone number {number} already exists")));
+                        return Err(XsiError::new(
+                            400,
+                            8251,
+                            format!(
+                                "A BroadWorks Anywhere location with phone number {number} already exists"
+                            ),
+                        ));
                     }
-                    user.settings.anywhere.locations.insert(number.clone(), location);
-                    created(format!("{me}/services/broadworksanywhere/location/{number}"), None)
+                    user.settings
+                        .anywhere
+                        .locations
+                        .insert(number.clone(), location);
+                    created(
+                        format!("{me}/services/broadworksanywhere/location/{number}"),
+                        None,
+                    )
                 }
                 (m, ["location", _]) if *svc == "broadworksanywhere" => {
                     let number = raw.get(3).cloned().unwrap_or_default();
                     match m {
                         "GET" => {
-                            let l = user.settings.anywhere.locations.get(&number).ok_or_else(|| XsiError::not_found(format!("no location {number}")))?;
+                            let l =
+                                user.settings
+                                    .anywhere
+                                    .locations
+                                    .get(&number)
+                                    .ok_or_else(|| {
+                                        XsiError::not_found(format!("no location {number}"))
+                                    })?;
                             ok_xml(format!(
                                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
-                                services::anywhere_location("BroadWorksAnywhereLocation", user, &number, l, false)
-                                    .replacen("<BroadWorksAnywhereLocation>", &format!("<BroadWorksAnywhereLocation xmlns=\"{}\">", crate::xml::XSI_NS), 1)
+                                services::anywhere_location(
+                                    "BroadWorksAnywhereLocation",
+                                    user,
+                                    &number,
+                                    l,
+                                    false
+                                )
+                                .replacen(
+                                    "<BroadWorksAnywhereLocation>",
+                                    &format!(
+                                        "<BroadWorksAnywhereLocation xmlns=\"{}\">",
+                                        crate::xml::XSI_NS
+                                    ),
+                                    1
+                                )
                             ))
                         }
                         "PUT" => {
                             let doc = crate::xml::parse(body)?;
                             let el = crate::xml::root(&doc, "BroadWorksAnywhereLocation")?;
-                            el.only(&["phoneNumber", "description", "active", "outboundAlternateNumber", "broadworksCallControl", "useDiversionInhibitor", "answerConfirmationRequired", "criteriaActivation"])?;
-                            let l = user.settings.anywhere.locations.get_mut(&number).ok_or_else(|| XsiError::not_found(format!("no location {number}")))?;
+                            el.only(&[
+                                "phoneNumber",
+                                "description",
+                                "active",
+                                "outboundAlternateNumber",
+                                "broadworksCallControl",
+                                "useDiversionInhibitor",
+                                "answerConfirmationRequired",
+                                "criteriaActivation",
+                            ])?;
+                            let l = user
+                                .settings
+                                .anywhere
+                                .locations
+                                .get_mut(&number)
+                                .ok_or_else(|| {
+                                    XsiError::not_found(format!("no location {number}"))
+                                })?;
                             if let Some(a) = el.boolean("active")? {
                                 l.active = a;
                             }
@@ -345,7 +516,13 @@ fn dispatch(
                             Ok(empty(StatusCode::OK))
                         }
                         "DELETE" => {
-                            user.settings.anywhere.locations.remove(&number).ok_or_else(|| XsiError::not_found(format!("no location {number}")))?;
+                            user.settings
+                                .anywhere
+                                .locations
+                                .remove(&number)
+                                .ok_or_else(|| {
+                                    XsiError::not_found(format!("no location {number}"))
+                                })?;
                             Ok(empty(StatusCode::OK))
                         }
                         _ => Err(XsiError::new(405, 4000, "method not allowed")),
@@ -356,7 +533,11 @@ fn dispatch(
         }
         (m, ["directories", "personal", ..]) => {
             if !assigned(user, "Personal Phone List") {
-                return Err(XsiError::new(404, 4201, "The service Personal Phone List is not assigned to the user"));
+                return Err(XsiError::new(
+                    404,
+                    4201,
+                    "The service Personal Phone List is not assigned to the user",
+                ));
             }
             match (m, &raw[2..]) {
                 ("GET", []) => ok_xml(personal_list(user, uri.query().unwrap_or(""))),
@@ -370,35 +551,54 @@ fn dispatch(
                     }
                     let e = &entries[0];
                     e.only(&["name", "number"])?;
-                    let name = e.text("name")?.ok_or_else(|| XsiError::schema("name is required"))?;
-                    let number = e.text("number")?.ok_or_else(|| XsiError::schema("number is required"))?;
+                    let name = e
+                        .text("name")?
+                        .ok_or_else(|| XsiError::schema("name is required"))?;
+                    let number = e
+                        .text("number")?
+                        .ok_or_else(|| XsiError::schema("number is required"))?;
                     validate::text("name", &name, 50)?;
                     validate::text("number", &number, 23)?;
                     if user.personal.contains_key(&name) {
-                        return Err(XsiError::new(409, 4300, format!("An entry named '{name}' already exists")));
+                        return Err(XsiError::new(
+                            409,
+                            4300,
+                            format!("An entry named '{name}' already exists"),
+                        ));
                     }
                     user.personal.insert(name.clone(), number);
-                    let encoded = percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC);
+                    let encoded = percent_encoding::utf8_percent_encode(
+                        &name,
+                        percent_encoding::NON_ALPHANUMERIC,
+                    );
                     created(format!("{me}/directories/personal/{encoded}"), None)
                 }
                 ("DELETE", [name]) => {
-                    user.personal.remove(name).ok_or_else(|| XsiError::not_found(format!("no entry named '{name}'")))?;
+                    user.personal
+                        .remove(name)
+                        .ok_or_else(|| XsiError::not_found(format!("no entry named '{name}'")))?;
                     Ok(empty(StatusCode::OK))
                 }
                 _ => Err(XsiError::new(405, 4000, "method not allowed")),
             }
         }
-        ("GET", ["directories", scope @ ("group" | "enterprise")]) => ok_xml(directory(user, people, scope, uri.query().unwrap_or(""))?),
+        ("GET", ["directories", scope @ ("group" | "enterprise")]) => {
+            ok_xml(directory(user, people, scope, uri.query().unwrap_or(""))?)
+        }
         (m, ["directories", "calllogs", ..]) => {
             if !assigned(user, "Basic Call Logs") {
-                return Err(XsiError::new(404, 4201, "The service Basic Call Logs is not assigned to the user"));
+                return Err(XsiError::new(
+                    404,
+                    4201,
+                    "The service Basic Call Logs is not assigned to the user",
+                ));
             }
-            let list = rest.get(3).copied();
-            let id = raw.get(4).cloned();
-            if let Some(l) = list {
-                if !matches!(l, "missed" | "placed" | "received") {
-                    return Err(XsiError::not_found(format!("no call log list '{l}'")));
-                }
+            let list = rest.get(2).copied();
+            let id = raw.get(3).cloned();
+            if let Some(l) = list
+                && !matches!(l, "missed" | "placed" | "received")
+            {
+                return Err(XsiError::not_found(format!("no call log list '{l}'")));
             }
             match m {
                 "GET" if id.is_none() => ok_xml(call_logs(user, list)),
@@ -419,7 +619,11 @@ fn dispatch(
         }
         ("POST", ["calls", "new"]) => {
             let query = parse_query(uri.query().unwrap_or(""));
-            let address = query.iter().find(|(k, _)| k == "address").map(|(_, v)| v.clone()).ok_or_else(|| XsiError::schema("the address parameter is required"))?;
+            let address = query
+                .iter()
+                .find(|(k, _)| k == "address")
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| XsiError::schema("the address parameter is required"))?;
             validate::address("address", &address)?;
             let n = shared.stats.calls.fetch_add(1, Ordering::Relaxed) + 1;
             let call_id = format!("callhalf-{}:0", 1000 + n);
@@ -427,13 +631,19 @@ fn dispatch(
                 kind: "placed".into(),
                 phone_number: address.trim_start_matches("tel:").to_owned(),
                 name: None,
-                time: time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                time: time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
                 id: format!("{}:0", 900 + n),
                 country_code: None,
             });
             let mut d = Doc::new("CallStartInfo");
-            d.text("callId", &call_id).text("externalTrackingId", format!("{}:1", 500 + n));
-            created(format!("{me}/calls/{call_id}"), Some(d.finish("CallStartInfo")))
+            d.text("callId", &call_id)
+                .text("externalTrackingId", format!("{}:1", 500 + n));
+            created(
+                format!("{me}/calls/{call_id}"),
+                Some(d.finish("CallStartInfo")),
+            )
         }
         _ => Err(XsiError::not_found("no such resource")),
     }
@@ -442,22 +652,49 @@ fn dispatch(
 fn anywhere_body(body: &str) -> Result<(String, AnywhereLocation), XsiError> {
     let doc = crate::xml::parse(body)?;
     let el = crate::xml::root(&doc, "BroadWorksAnywhereLocation")?;
-    el.only(&["phoneNumber", "description", "active", "outboundAlternateNumber", "broadworksCallControl", "useDiversionInhibitor", "answerConfirmationRequired", "criteriaActivation"])?;
-    let number = el.text("phoneNumber")?.ok_or_else(|| XsiError::schema("phoneNumber is required"))?;
+    el.only(&[
+        "phoneNumber",
+        "description",
+        "active",
+        "outboundAlternateNumber",
+        "broadworksCallControl",
+        "useDiversionInhibitor",
+        "answerConfirmationRequired",
+        "criteriaActivation",
+    ])?;
+    let number = el
+        .text("phoneNumber")?
+        .ok_or_else(|| XsiError::schema("phoneNumber is required"))?;
     validate::phone("phoneNumber", &number)?;
-    let country_code = el.child("phoneNumber").and_then(|p| p.attr("countryCode").map(str::to_owned)).unwrap_or_else(|| "1".into());
+    let country_code = el
+        .child("phoneNumber")
+        .and_then(|p| p.attr("countryCode").map(str::to_owned))
+        .unwrap_or_else(|| "1".into());
     let description = el.text("description")?;
     if let Some(d) = &description {
         validate::text("description", d, 80)?;
     }
-    Ok((number, AnywhereLocation { country_code, description, active: el.boolean("active")?.unwrap_or(false) }))
+    Ok((
+        number,
+        AnywhereLocation {
+            country_code,
+            description,
+            active: el.boolean("active")?.unwrap_or(false),
+        },
+    ))
 }
 
 fn profile(u: &User) -> String {
     let mut d = Doc::new("Profile");
-    d.open("details").text("userId", &u.user_id).text("firstName", &u.first_name).text("lastName", &u.last_name);
+    d.open("details")
+        .text("userId", &u.user_id)
+        .text("firstName", &u.first_name)
+        .text("lastName", &u.last_name);
     d.text("groupId", &u.group_id);
-    d.raw(&format!("<serviceProvider isEnterprise=\"true\">{}</serviceProvider>", escape(&u.service_provider)));
+    d.raw(&format!(
+        "<serviceProvider isEnterprise=\"true\">{}</serviceProvider>",
+        escape(&u.service_provider)
+    ));
     if let Some(n) = &u.number {
         d.text("number", n);
     }
@@ -470,7 +707,10 @@ fn profile(u: &User) -> String {
     d.close("additionalDetails");
     d.text("passwordExpiresDays", "90");
     d.text("fac", format!("/v2.0/user/{}/profile/Fac", u.user_id));
-    d.text("registrations", format!("/v2.0/user/{}/profile/Registrations", u.user_id));
+    d.text(
+        "registrations",
+        format!("/v2.0/user/{}/profile/Registrations", u.user_id),
+    );
     d.text("countryCode", &u.country_code);
     if let Some(tz) = &u.time_zone {
         d.text("timeZone", tz);
@@ -479,21 +719,31 @@ fn profile(u: &User) -> String {
 }
 
 fn devices(u: &User, base: &str, query: &str) -> String {
-    let only_soft = parse_query(query).iter().any(|(k, v)| k == "onlySoftClient" && v == "true");
+    let only_soft = parse_query(query)
+        .iter()
+        .any(|(k, v)| k == "onlySoftClient" && v == "true");
     let mut d = Doc::new("AccessDevices");
     for dev in &u.devices {
         if only_soft && dev.dms_path.is_none() {
             continue;
         }
-        d.open("accessDevice").text("deviceName", &dev.name).text("deviceLevel", "Group").text("deviceType", &dev.device_type);
+        d.open("accessDevice")
+            .text("deviceName", &dev.name)
+            .text("deviceLevel", "Group")
+            .text("deviceType", &dev.device_type);
         d.text("deviceLinePort", &dev.line_port);
         if let Some(path) = &dev.dms_path {
             d.text("deviceTypeUrl", format!("{base}dms/{path}/"));
         }
         if let (Some(user), Some(password)) = (&dev.dm_user, &dev.dm_password) {
-            d.open("deviceUserNamePassword").text("userName", user).text("password", password).close("deviceUserNamePassword");
+            d.open("deviceUserNamePassword")
+                .text("userName", user)
+                .text("password", password)
+                .close("deviceUserNamePassword");
         }
-        d.text("version", "Deskline-Sandbox").boolean("allowTermination", true).text("endpointType", &dev.endpoint_type);
+        d.text("version", "Deskline-Sandbox")
+            .boolean("allowTermination", true)
+            .text("endpointType", &dev.endpoint_type);
         d.close("accessDevice");
     }
     d.finish("AccessDevices")
@@ -502,7 +752,9 @@ fn devices(u: &User, base: &str, query: &str) -> String {
 fn registrations(u: &User) -> String {
     let mut d = Doc::new("Registrations");
     for r in &u.registrations {
-        d.open("registration").text("endpointType", &r.endpoint_type).text("uri", &r.uri);
+        d.open("registration")
+            .text("endpointType", &r.endpoint_type)
+            .text("uri", &r.uri);
         if let Some(e) = &r.expiration {
             d.text("expiration", e);
         }
@@ -537,7 +789,11 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
             (decode(k), decode(v))
         })
         .collect()
@@ -555,7 +811,10 @@ impl Criterion {
             Some(b) if !b.ends_with('\\') => (b, true),
             _ => (raw, false),
         };
-        Self { pattern: body.replace("\\/", "/"), insensitive }
+        Self {
+            pattern: body.replace("\\/", "/"),
+            insensitive,
+        }
     }
 
     fn matches(&self, value: &str) -> bool {
@@ -594,11 +853,19 @@ impl Criterion {
 fn paging(query: &[(String, String)]) -> Result<(usize, usize), XsiError> {
     let get = |k: &str| query.iter().find(|(q, _)| q == k).map(|(_, v)| v.clone());
     let start = match get("start") {
-        Some(s) => s.parse::<usize>().ok().filter(|s| *s >= 1).ok_or_else(|| XsiError::invalid(4001, "start must be 1 or more"))?,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s >= 1)
+            .ok_or_else(|| XsiError::invalid(4001, "start must be 1 or more"))?,
         None => 1,
     };
     let results = match get("results") {
-        Some(r) => r.parse::<usize>().ok().filter(|r| (1..=1000).contains(r)).ok_or_else(|| XsiError::invalid(4001, "results must be 1 to 1000"))?,
+        Some(r) => r
+            .parse::<usize>()
+            .ok()
+            .filter(|r| (1..=1000).contains(r))
+            .ok_or_else(|| XsiError::invalid(4001, "results must be 1 to 1000"))?,
         None => 50,
     };
     Ok((start, results))
@@ -607,11 +874,28 @@ fn paging(query: &[(String, String)]) -> Result<(usize, usize), XsiError> {
 fn directory(u: &User, people: &[Person], scope: &str, query: &str) -> Result<String, XsiError> {
     let q = parse_query(query);
     let (start, results) = paging(&q)?;
-    let or_mode = q.iter().any(|(k, v)| k == "searchCriteriaModeOr" && v == "true");
-    let fields = ["firstName", "lastName", "name", "userId", "groupId", "number", "extension", "department", "emailAddress"];
+    let or_mode = q
+        .iter()
+        .any(|(k, v)| k == "searchCriteriaModeOr" && v == "true");
+    let fields = [
+        "firstName",
+        "lastName",
+        "name",
+        "userId",
+        "groupId",
+        "number",
+        "extension",
+        "department",
+        "emailAddress",
+    ];
     let criteria: Vec<(&str, Criterion)> = q
         .iter()
-        .filter_map(|(k, v)| fields.iter().find(|f| *f == k).map(|f| (*f, Criterion::parse(v))))
+        .filter_map(|(k, v)| {
+            fields
+                .iter()
+                .find(|f| *f == k)
+                .map(|f| (*f, Criterion::parse(v)))
+        })
         .collect();
     let mut matched: Vec<&Person> = people
         .iter()
@@ -634,18 +918,34 @@ fn directory(u: &User, people: &[Person], scope: &str, query: &str) -> Result<St
                 };
                 c.matches(&value)
             };
-            if or_mode { criteria.iter().any(test) } else { criteria.iter().all(test) }
+            if or_mode {
+                criteria.iter().any(test)
+            } else {
+                criteria.iter().all(test)
+            }
         })
         .collect();
-    matched.sort_by(|a, b| (a.last_name.as_str(), a.first_name.as_str()).cmp(&(b.last_name.as_str(), b.first_name.as_str())));
+    matched.sort_by(|a, b| {
+        (a.last_name.as_str(), a.first_name.as_str())
+            .cmp(&(b.last_name.as_str(), b.first_name.as_str()))
+    });
     let total = matched.len();
     let page: Vec<&&Person> = matched.iter().skip(start - 1).take(results).collect();
-    let (root, list) = if scope == "enterprise" { ("Enterprise", "enterpriseDirectory") } else { ("Group", "groupDirectory") };
+    let (root, list) = if scope == "enterprise" {
+        ("Enterprise", "enterpriseDirectory")
+    } else {
+        ("Group", "groupDirectory")
+    };
     let mut d = Doc::new(root);
-    d.text("startIndex", start.to_string()).text("numberOfRecords", page.len().to_string()).text("totalAvailableRecords", total.to_string());
+    d.text("startIndex", start.to_string())
+        .text("numberOfRecords", page.len().to_string())
+        .text("totalAvailableRecords", total.to_string());
     d.open(list);
     for p in page {
-        d.open("directoryDetails").text("userId", &p.user_id).text("firstName", &p.first_name).text("lastName", &p.last_name);
+        d.open("directoryDetails")
+            .text("userId", &p.user_id)
+            .text("firstName", &p.first_name)
+            .text("lastName", &p.last_name);
         d.text("groupId", &p.group_id);
         if let Some(n) = &p.number {
             d.text("number", n);
@@ -671,19 +971,33 @@ fn directory(u: &User, people: &[Person], scope: &str, query: &str) -> Result<St
 
 fn personal_list(u: &User, query: &str) -> String {
     let q = parse_query(query);
-    let name = q.iter().find(|(k, _)| k == "name").map(|(_, v)| Criterion::parse(v));
-    let number = q.iter().find(|(k, _)| k == "number").map(|(_, v)| Criterion::parse(v));
+    let name = q
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| Criterion::parse(v));
+    let number = q
+        .iter()
+        .find(|(k, _)| k == "number")
+        .map(|(_, v)| Criterion::parse(v));
     let entries: Vec<(&String, &String)> = u
         .personal
         .iter()
-        .filter(|(n, v)| name.as_ref().is_none_or(|c| c.matches(n)) && number.as_ref().is_none_or(|c| c.matches(v)))
+        .filter(|(n, v)| {
+            name.as_ref().is_none_or(|c| c.matches(n))
+                && number.as_ref().is_none_or(|c| c.matches(v))
+        })
         .collect();
     let (start, results) = paging(&q).unwrap_or((1, 1000));
     let page: Vec<_> = entries.iter().skip(start - 1).take(results).collect();
     let mut d = Doc::new("Personal");
-    d.text("startIndex", start.to_string()).text("numberOfRecords", page.len().to_string()).text("totalAvailableRecords", entries.len().to_string());
+    d.text("startIndex", start.to_string())
+        .text("numberOfRecords", page.len().to_string())
+        .text("totalAvailableRecords", entries.len().to_string());
     for (n, v) in page {
-        d.open("entry").text("name", *n).text("number", *v).close("entry");
+        d.open("entry")
+            .text("name", *n)
+            .text("number", *v)
+            .close("entry");
     }
     d.finish("Personal")
 }
@@ -699,7 +1013,9 @@ fn call_logs(u: &User, list: Option<&str>) -> String {
             if let Some(n) = &c.name {
                 d.text("name", n);
             }
-            d.text("time", &c.time).text("callLogId", &c.id).close("callLogsEntry");
+            d.text("time", &c.time)
+                .text("callLogId", &c.id)
+                .close("callLogsEntry");
         }
     };
     match list {

@@ -35,7 +35,10 @@ fn criteria(doc: &mut Doc, criteria: &std::collections::BTreeMap<String, bool>) 
     }
     doc.open("criteriaActivationList");
     for (name, active) in criteria {
-        doc.open("criteriaActivation").text("criteriaName", name).boolean("active", *active).close("criteriaActivation");
+        doc.open("criteriaActivation")
+            .text("criteriaName", name)
+            .boolean("active", *active)
+            .close("criteriaActivation");
     }
     doc.close("criteriaActivationList");
 }
@@ -47,15 +50,21 @@ pub fn render(user: &User, path: &str) -> Option<String> {
         "callforwardingalways" => forward("CallForwardingAlways", &s.forward_always),
         "callforwardingbusy" => forward("CallForwardingBusy", &s.forward_busy),
         "callforwardingnoanswer" => forward("CallForwardingNoAnswer", &s.forward_no_answer),
-        "callforwardingnotreachable" => forward("CallForwardingNotReachable", &s.forward_not_reachable),
+        "callforwardingnotreachable" => {
+            forward("CallForwardingNotReachable", &s.forward_not_reachable)
+        }
         "donotdisturb" => {
             let mut d = Doc::new("DoNotDisturb");
-            d.boolean("active", s.do_not_disturb.active).boolean("ringSplash", s.do_not_disturb.ring_splash);
+            d.boolean("active", s.do_not_disturb.active)
+                .boolean("ringSplash", s.do_not_disturb.ring_splash);
             d.finish("DoNotDisturb")
         }
         "anonymouscallrejection" => toggle("AnonymousCallRejection", s.anonymous_call_rejection),
         "callwaiting" => toggle("CallWaiting", s.call_waiting),
-        "callinglineiddeliveryblocking" => toggle("CallingLineIDDeliveryBlocking", s.calling_line_id_delivery_blocking),
+        "callinglineiddeliveryblocking" => toggle(
+            "CallingLineIDDeliveryBlocking",
+            s.calling_line_id_delivery_blocking,
+        ),
         "remoteoffice" => {
             let mut d = Doc::new("RemoteOffice");
             d.boolean("active", s.remote_office.active);
@@ -65,7 +74,8 @@ pub fn render(user: &User, path: &str) -> Option<String> {
         "simultaneousringpersonal" => {
             let sr = &s.simultaneous_ring;
             let mut d = Doc::new("SimultaneousRingPersonal");
-            d.boolean("active", sr.active).text("incomingCalls", &sr.incoming_calls);
+            d.boolean("active", sr.active)
+                .text("incomingCalls", &sr.incoming_calls);
             if !sr.locations.is_empty() {
                 d.open("simRingLocations");
                 for l in &sr.locations {
@@ -83,8 +93,14 @@ pub fn render(user: &User, path: &str) -> Option<String> {
             let sq = &s.sequential_ring;
             let mut d = Doc::new("SequentialRing");
             d.boolean("ringBaseLocationFirst", sq.ring_base_location_first)
-                .text("baseLocationNumberOfRings", sq.base_location_number_of_rings.to_string())
-                .boolean("continueIfBaseLocationIsBusy", sq.continue_if_base_location_is_busy)
+                .text(
+                    "baseLocationNumberOfRings",
+                    sq.base_location_number_of_rings.to_string(),
+                )
+                .boolean(
+                    "continueIfBaseLocationIsBusy",
+                    sq.continue_if_base_location_is_busy,
+                )
                 .boolean("callerMayStopSearch", sq.caller_may_stop_search);
             for (i, slot) in sq.locations.iter().enumerate() {
                 let name = format!("location{}", i + 1);
@@ -96,7 +112,9 @@ pub fn render(user: &User, path: &str) -> Option<String> {
                             .boolean("answerConfirmationRequired", l.answer_confirmation_required);
                     }
                     None => {
-                        d.nil("address").text("numberOfRings", "3").boolean("answerConfirmationRequired", false);
+                        d.nil("address")
+                            .text("numberOfRings", "3")
+                            .boolean("answerConfirmationRequired", false);
                     }
                 }
                 d.close(&name);
@@ -108,13 +126,11 @@ pub fn render(user: &User, path: &str) -> Option<String> {
             let mut d = Doc::new("SpeedDial8");
             for code in 2..=9u8 {
                 let entry = s.speed_dial_8.get(&code);
-                d.open("speedDial8Entry").text("speedCode", code.to_string());
-                match entry {
-                    Some(e) => {
-                        d.text("phoneNumber", &e.phone_number);
-                        nil_or(&mut d, "description", &e.description);
-                    }
-                    None => {}
+                d.open("speedDial8Entry")
+                    .text("speedCode", code.to_string());
+                if let Some(e) = entry {
+                    d.text("phoneNumber", &e.phone_number);
+                    nil_or(&mut d, "description", &e.description);
                 }
                 d.close("speedDial8Entry");
             }
@@ -137,8 +153,14 @@ pub fn render(user: &User, path: &str) -> Option<String> {
         "broadworksanywhere" => {
             let a = &s.anywhere;
             let mut d = Doc::new("BroadWorksAnywhere");
-            d.boolean("alertAllLocationsForClickToDialCalls", a.alert_all_locations_for_click_to_dial_calls)
-                .boolean("alertAllLocationsForGroupPagingCalls", a.alert_all_locations_for_group_paging_calls);
+            d.boolean(
+                "alertAllLocationsForClickToDialCalls",
+                a.alert_all_locations_for_click_to_dial_calls,
+            )
+            .boolean(
+                "alertAllLocationsForGroupPagingCalls",
+                a.alert_all_locations_for_group_paging_calls,
+            );
             if !a.locations.is_empty() {
                 d.open("locations");
                 for (number, l) in &a.locations {
@@ -154,9 +176,15 @@ pub fn render(user: &User, path: &str) -> Option<String> {
 
 /// One Speed Dial 100 entry element.
 pub fn speed100_entry(code: u8, e: &SpeedEntry) -> String {
-    let mut x = format!("<speedDial100Entry><speedCode>{code}</speedCode><phoneNumber>{}</phoneNumber>", crate::xml::escape(&e.phone_number));
+    let mut x = format!(
+        "<speedDial100Entry><speedCode>{code}</speedCode><phoneNumber>{}</phoneNumber>",
+        crate::xml::escape(&e.phone_number)
+    );
     if let Some(d) = &e.description {
-        x.push_str(&format!("<description>{}</description>", crate::xml::escape(d)));
+        x.push_str(&format!(
+            "<description>{}</description>",
+            crate::xml::escape(d)
+        ));
     }
     x.push_str("</speedDial100Entry>");
     x
@@ -164,7 +192,13 @@ pub fn speed100_entry(code: u8, e: &SpeedEntry) -> String {
 
 /// One Anywhere location element (`location` inside the service, or a
 /// `BroadWorksAnywhereLocation` document).
-pub fn anywhere_location(tag: &str, user: &User, number: &str, l: &AnywhereLocation, with_uri: bool) -> String {
+pub fn anywhere_location(
+    tag: &str,
+    user: &User,
+    number: &str,
+    l: &AnywhereLocation,
+    with_uri: bool,
+) -> String {
     let mut x = format!("<{tag}>");
     if with_uri {
         x.push_str(&format!(
@@ -173,9 +207,16 @@ pub fn anywhere_location(tag: &str, user: &User, number: &str, l: &AnywhereLocat
             number
         ));
     }
-    x.push_str(&format!("<phoneNumber countryCode=\"{}\">{}</phoneNumber>", crate::xml::escape(&l.country_code), number));
+    x.push_str(&format!(
+        "<phoneNumber countryCode=\"{}\">{}</phoneNumber>",
+        crate::xml::escape(&l.country_code),
+        number
+    ));
     if let Some(d) = &l.description {
-        x.push_str(&format!("<description>{}</description>", crate::xml::escape(d)));
+        x.push_str(&format!(
+            "<description>{}</description>",
+            crate::xml::escape(d)
+        ));
     }
     x.push_str(&format!("<active>{}</active></{tag}>", l.active));
     x
@@ -187,7 +228,11 @@ fn toggle(root: &str, active: bool) -> String {
     d.finish(root)
 }
 
-fn set_opt_address(el: &Element<'_, '_>, name: &str, target: &mut Option<String>) -> Result<(), XsiError> {
+fn set_opt_address(
+    el: &Element<'_, '_>,
+    name: &str,
+    target: &mut Option<String>,
+) -> Result<(), XsiError> {
     match el.value(name)? {
         None => {}
         Some(Value::Nil) => *target = None,
@@ -199,16 +244,27 @@ fn set_opt_address(el: &Element<'_, '_>, name: &str, target: &mut Option<String>
     Ok(())
 }
 
-fn criteria_put(el: &Element<'_, '_>, target: &mut std::collections::BTreeMap<String, bool>) -> Result<(), XsiError> {
+fn criteria_put(
+    el: &Element<'_, '_>,
+    target: &mut std::collections::BTreeMap<String, bool>,
+) -> Result<(), XsiError> {
     if let Some(list) = el.child("criteriaActivationList") {
         list.only(&["criteriaActivation"])?;
         for c in list.all("criteriaActivation") {
             c.only(&["criteriaName", "active", "uri"])?;
-            let name = c.text("criteriaName")?.ok_or_else(|| XsiError::schema("criteriaName is required"))?;
-            let active = c.boolean("active")?.ok_or_else(|| XsiError::schema("active is required"))?;
+            let name = c
+                .text("criteriaName")?
+                .ok_or_else(|| XsiError::schema("criteriaName is required"))?;
+            let active = c
+                .boolean("active")?
+                .ok_or_else(|| XsiError::schema("active is required"))?;
             match target.get_mut(&name) {
                 Some(flag) => *flag = active,
-                None => return Err(XsiError::not_found(format!("criteria '{name}' does not exist"))),
+                None => {
+                    return Err(XsiError::not_found(format!(
+                        "criteria '{name}' does not exist"
+                    )));
+                }
             }
         }
     }
@@ -220,7 +276,10 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
     let doc = crate::xml::parse(body)?;
     let mut s = user.settings.clone();
     match path {
-        "callforwardingalways" | "callforwardingbusy" | "callforwardingnoanswer" | "callforwardingnotreachable" => {
+        "callforwardingalways"
+        | "callforwardingbusy"
+        | "callforwardingnoanswer"
+        | "callforwardingnotreachable" => {
             let (root, f) = match path {
                 "callforwardingalways" => ("CallForwardingAlways", &mut s.forward_always),
                 "callforwardingbusy" => ("CallForwardingBusy", &mut s.forward_busy),
@@ -247,7 +306,10 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
                 f.number_of_rings = validate::rings("numberOfRings", n)?;
             }
             if f.active && f.forward_to.is_none() {
-                return Err(XsiError::invalid(4004, "forwardToPhoneNumber: a number to forward to is required to activate forwarding"));
+                return Err(XsiError::invalid(
+                    4004,
+                    "forwardToPhoneNumber: a number to forward to is required to activate forwarding",
+                ));
             }
         }
         "donotdisturb" => {
@@ -262,9 +324,14 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
         }
         "anonymouscallrejection" | "callwaiting" | "callinglineiddeliveryblocking" => {
             let (root, flag) = match path {
-                "anonymouscallrejection" => ("AnonymousCallRejection", &mut s.anonymous_call_rejection),
+                "anonymouscallrejection" => {
+                    ("AnonymousCallRejection", &mut s.anonymous_call_rejection)
+                }
                 "callwaiting" => ("CallWaiting", &mut s.call_waiting),
-                _ => ("CallingLineIDDeliveryBlocking", &mut s.calling_line_id_delivery_blocking),
+                _ => (
+                    "CallingLineIDDeliveryBlocking",
+                    &mut s.calling_line_id_delivery_blocking,
+                ),
             };
             let el = crate::xml::root(&doc, root)?;
             el.only(&["active"])?;
@@ -280,19 +347,35 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
             }
             set_opt_address(&el, "remoteOfficeNumber", &mut s.remote_office.number)?;
             if s.remote_office.active && s.remote_office.number.is_none() {
-                return Err(XsiError::invalid(4004, "remoteOfficeNumber: a number is required to activate Remote Office"));
+                return Err(XsiError::invalid(
+                    4004,
+                    "remoteOfficeNumber: a number is required to activate Remote Office",
+                ));
             }
         }
         "simultaneousringpersonal" => {
             let el = crate::xml::root(&doc, "SimultaneousRingPersonal")?;
-            el.only(&["active", "incomingCalls", "simRingLocations", "criteriaActivationList"])?;
+            el.only(&[
+                "active",
+                "incomingCalls",
+                "simRingLocations",
+                "criteriaActivationList",
+            ])?;
             let sr = &mut s.simultaneous_ring;
             if let Some(a) = el.boolean("active")? {
                 sr.active = a;
             }
             match el.text("incomingCalls")? {
-                Some(v) if v == "Do not Ring if on a Call" || v == "Ring for all Incoming Calls" => sr.incoming_calls = v,
-                Some(v) => return Err(XsiError::schema(format!("incomingCalls: '{v}' is not allowed"))),
+                Some(v)
+                    if v == "Do not Ring if on a Call" || v == "Ring for all Incoming Calls" =>
+                {
+                    sr.incoming_calls = v
+                }
+                Some(v) => {
+                    return Err(XsiError::schema(format!(
+                        "incomingCalls: '{v}' is not allowed"
+                    )));
+                }
                 None => return Err(XsiError::schema("incomingCalls is required")),
             }
             if let Some(list) = el.child("simRingLocations") {
@@ -303,25 +386,41 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
                     let mut locations = Vec::new();
                     for l in list.all("simRingLocation") {
                         l.only(&["address", "answerConfirmationRequired"])?;
-                        let address = l.text("address")?.ok_or_else(|| XsiError::schema("address is required"))?;
+                        let address = l
+                            .text("address")?
+                            .ok_or_else(|| XsiError::schema("address is required"))?;
                         validate::address("address", &address)?;
-                        if locations.iter().any(|x: &SimRingLocation| x.address == address) {
-                            return Err(XsiError::invalid(4005, format!("simRingLocations: {address} is listed twice")));
+                        if locations
+                            .iter()
+                            .any(|x: &SimRingLocation| x.address == address)
+                        {
+                            return Err(XsiError::invalid(
+                                4005,
+                                format!("simRingLocations: {address} is listed twice"),
+                            ));
                         }
                         locations.push(SimRingLocation {
                             address,
-                            answer_confirmation_required: l.boolean("answerConfirmationRequired")?.unwrap_or(false),
+                            answer_confirmation_required: l
+                                .boolean("answerConfirmationRequired")?
+                                .unwrap_or(false),
                         });
                     }
                     if locations.len() > 10 {
-                        return Err(XsiError::invalid(4005, "simRingLocations: at most 10 locations are allowed"));
+                        return Err(XsiError::invalid(
+                            4005,
+                            "simRingLocations: at most 10 locations are allowed",
+                        ));
                     }
                     sr.locations = locations;
                 }
             }
             criteria_put(&el, &mut sr.criteria)?;
             if sr.active && sr.locations.is_empty() {
-                return Err(XsiError::invalid(4004, "simRingLocations: at least one location is required to activate Simultaneous Ring"));
+                return Err(XsiError::invalid(
+                    4004,
+                    "simRingLocations: at least one location is required to activate Simultaneous Ring",
+                ));
             }
         }
         "sequentialring" => {
@@ -352,7 +451,9 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
                 sq.caller_may_stop_search = v;
             }
             for i in 0..5 {
-                let Some(slot) = el.child(&format!("location{}", i + 1)) else { continue };
+                let Some(slot) = el.child(&format!("location{}", i + 1)) else {
+                    continue;
+                };
                 slot.only(&["address", "numberOfRings", "answerConfirmationRequired"])?;
                 let current = sq.locations[i].clone();
                 let address = match slot.value("address")? {
@@ -371,7 +472,11 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
                     .boolean("answerConfirmationRequired")?
                     .or(current.as_ref().map(|c| c.answer_confirmation_required))
                     .unwrap_or(false);
-                sq.locations[i] = address.map(|address| SeqLocation { address, number_of_rings: rings, answer_confirmation_required: confirm });
+                sq.locations[i] = address.map(|address| SeqLocation {
+                    address,
+                    number_of_rings: rings,
+                    answer_confirmation_required: confirm,
+                });
             }
             criteria_put(&el, &mut sq.criteria)?;
         }
@@ -380,7 +485,9 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
             el.only(&["speedDial8Entry", "speedDialEntry"])?;
             for entry in el.children() {
                 entry.only(&["speedCode", "phoneNumber", "description"])?;
-                let code = entry.text("speedCode")?.ok_or_else(|| XsiError::schema("speedCode is required"))?;
+                let code = entry
+                    .text("speedCode")?
+                    .ok_or_else(|| XsiError::schema("speedCode is required"))?;
                 let code = validate::speed_code(&code, 2..=9)?;
                 match entry.value("phoneNumber")? {
                     Some(Value::Nil) => {
@@ -394,13 +501,24 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
                                 Some(d)
                             }
                             Some(Value::Nil) => None,
-                            None => s.speed_dial_8.get(&code).and_then(|e| e.description.clone()),
+                            None => s
+                                .speed_dial_8
+                                .get(&code)
+                                .and_then(|e| e.description.clone()),
                         };
-                        s.speed_dial_8.insert(code, SpeedEntry { phone_number: number, description });
+                        s.speed_dial_8.insert(
+                            code,
+                            SpeedEntry {
+                                phone_number: number,
+                                description,
+                            },
+                        );
                     }
                     None => {
                         let Some(existing) = s.speed_dial_8.get_mut(&code) else {
-                            return Err(XsiError::schema(format!("speed code {code}: phoneNumber is required")));
+                            return Err(XsiError::schema(format!(
+                                "speed code {code}: phoneNumber is required"
+                            )));
                         };
                         match entry.value("description")? {
                             Some(Value::Text(d)) => {
@@ -421,7 +539,10 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
                 Some(Value::Nil) => s.call_notify.email = None,
                 Some(Value::Text(e)) => {
                     if !e.contains('@') || e.len() > 80 {
-                        return Err(XsiError::invalid(4001, format!("callNotifyEmailAddress: '{e}' is not an e-mail address")));
+                        return Err(XsiError::invalid(
+                            4001,
+                            format!("callNotifyEmailAddress: '{e}' is not an e-mail address"),
+                        ));
                     }
                     s.call_notify.email = Some(e);
                 }
@@ -431,7 +552,11 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
         }
         "broadworksanywhere" => {
             let el = crate::xml::root(&doc, "BroadWorksAnywhere")?;
-            el.only(&["alertAllLocationsForClickToDialCalls", "alertAllLocationsForGroupPagingCalls", "locations"])?;
+            el.only(&[
+                "alertAllLocationsForClickToDialCalls",
+                "alertAllLocationsForGroupPagingCalls",
+                "locations",
+            ])?;
             let a = &mut s.anywhere;
             if let Some(v) = el.boolean("alertAllLocationsForClickToDialCalls")? {
                 a.alert_all_locations_for_click_to_dial_calls = v;
@@ -442,16 +567,26 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
             if let Some(list) = el.child("locations") {
                 list.only(&["location"])?;
                 for l in list.all("location") {
-                    l.only(&["locationUri", "phoneNumber", "description", "active", "criteriaActivations"])?;
-                    let number_el = l.child("phoneNumber").ok_or_else(|| XsiError::schema("phoneNumber is required"))?;
+                    l.only(&[
+                        "locationUri",
+                        "phoneNumber",
+                        "description",
+                        "active",
+                        "criteriaActivations",
+                    ])?;
+                    let number_el = l
+                        .child("phoneNumber")
+                        .ok_or_else(|| XsiError::schema("phoneNumber is required"))?;
                     if number_el.attr("countryCode").is_none() {
-                        return Err(XsiError::invalid(4003, "phoneNumber: the countryCode attribute is required"));
+                        return Err(XsiError::invalid(
+                            4003,
+                            "phoneNumber: the countryCode attribute is required",
+                        ));
                     }
                     let number = l.text("phoneNumber")?.unwrap_or_default();
-                    let location = a
-                        .locations
-                        .get_mut(&number)
-                        .ok_or_else(|| XsiError::not_found(format!("no BroadWorks Anywhere location {number}")))?;
+                    let location = a.locations.get_mut(&number).ok_or_else(|| {
+                        XsiError::not_found(format!("no BroadWorks Anywhere location {number}"))
+                    })?;
                     if let Some(v) = l.boolean("active")? {
                         location.active = v;
                     }
@@ -472,27 +607,40 @@ pub fn put(user: &mut User, path: &str, body: &str) -> Result<(), XsiError> {
     Ok(())
 }
 
-/// Parses one Speed Dial 100 entry body (`POST SpeedDial100` or `PUT SpeedDial100/{code}`).
-pub fn speed100_body(body: &str, root_name: &str) -> Result<(Option<u8>, Option<String>, Option<Option<String>>), XsiError> {
-    let doc = crate::xml::parse(body)?;
-    let el = crate::xml::root(&doc, root_name)?;
-    let entry = if root_name == "SpeedDial100" {
-        el.only(&["speedDial100Entry"])?;
-        let entries = el.all("speedDial100Entry");
-        if entries.len() != 1 {
-            return Err(XsiError::schema("exactly one speedDial100Entry is required"));
-        }
-        crate::xml::root(&doc, "SpeedDial100")?;
-        return parse_speed100(&entries[0]);
-    } else {
-        el
-    };
-    parse_speed100(&entry)
+/// The fields of one Speed Dial 100 entry in a request.
+pub struct Speed100Fields {
+    /// `speedCode`, when given.
+    pub code: Option<u8>,
+    /// `phoneNumber`, when given.
+    pub number: Option<String>,
+    /// `description`: absent, cleared (`Some(None)`) or set.
+    pub description: Option<Option<String>>,
 }
 
-fn parse_speed100(entry: &Element<'_, '_>) -> Result<(Option<u8>, Option<String>, Option<Option<String>>), XsiError> {
+/// Parses one Speed Dial 100 entry: `POST SpeedDial100` (root `SpeedDial100` with one
+/// `speedDial100Entry`) or `PUT SpeedDial100/{code}` (root `SpeedDial100Entry`).
+pub fn speed100_body(body: &str, root_name: &str) -> Result<Speed100Fields, XsiError> {
+    let doc = crate::xml::parse(body)?;
+    let el = crate::xml::root(&doc, root_name)?;
+    if root_name != "SpeedDial100" {
+        return parse_speed100(&el);
+    }
+    el.only(&["speedDial100Entry"])?;
+    let entries = el.all("speedDial100Entry");
+    match entries.as_slice() {
+        [entry] => parse_speed100(entry),
+        _ => Err(XsiError::schema(
+            "exactly one speedDial100Entry is required",
+        )),
+    }
+}
+
+fn parse_speed100(entry: &Element<'_, '_>) -> Result<Speed100Fields, XsiError> {
     entry.only(&["speedCode", "phoneNumber", "description"])?;
-    let code = entry.text("speedCode")?.map(|c| validate::speed_code(&c, 0..=99)).transpose()?;
+    let code = entry
+        .text("speedCode")?
+        .map(|c| validate::speed_code(&c, 0..=99))
+        .transpose()?;
     let number = entry.text("phoneNumber")?;
     if let Some(n) = &number {
         validate::address("phoneNumber", n)?;
@@ -505,5 +653,9 @@ fn parse_speed100(entry: &Element<'_, '_>) -> Result<(Option<u8>, Option<String>
         Some(Value::Nil) => Some(None),
         None => None,
     };
-    Ok((code, number, description))
+    Ok(Speed100Fields {
+        code,
+        number,
+        description,
+    })
 }

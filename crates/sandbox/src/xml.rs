@@ -36,12 +36,15 @@ pub struct Doc {
 impl Doc {
     /// A document whose root is `root` in the Xsi namespace.
     pub fn new(root: &str) -> Self {
-        Self { out: format!("<{root} xmlns=\"{XSI_NS}\">") }
+        Self {
+            out: format!("<{root} xmlns=\"{XSI_NS}\">"),
+        }
     }
 
     /// `<name>text</name>`.
     pub fn text(&mut self, name: &str, value: impl AsRef<str>) -> &mut Self {
-        self.out.push_str(&format!("<{name}>{}</{name}>", escape(value.as_ref())));
+        self.out
+            .push_str(&format!("<{name}>{}</{name}>", escape(value.as_ref())));
         self
     }
 
@@ -55,7 +58,9 @@ impl Doc {
 
     /// `<name xsi:nil="true"/>`.
     pub fn nil(&mut self, name: &str) -> &mut Self {
-        self.out.push_str(&format!("<{name} xsi:nil=\"true\" xmlns:xsi=\"{XSI_INSTANCE_NS}\"/>"));
+        self.out.push_str(&format!(
+            "<{name} xsi:nil=\"true\" xmlns:xsi=\"{XSI_INSTANCE_NS}\"/>"
+        ));
         self
     }
 
@@ -139,13 +144,18 @@ impl<'a, 'input> Element<'a, 'input> {
 
     /// Every child named `name`.
     pub fn all(&self, name: &str) -> Vec<Element<'a, 'input>> {
-        self.children().into_iter().filter(|c| c.name() == name).collect()
+        self.children()
+            .into_iter()
+            .filter(|c| c.name() == name)
+            .collect()
     }
 
     /// Whether this element carries `xsi:nil="true"`.
     pub fn is_nil(&self) -> bool {
         self.node.attributes().any(|a| {
-            a.namespace() == Some(XSI_INSTANCE_NS) && a.name() == "nil" && matches!(a.value(), "true" | "1")
+            a.namespace() == Some(XSI_INSTANCE_NS)
+                && a.name() == "nil"
+                && matches!(a.value(), "true" | "1")
         })
     }
 
@@ -157,7 +167,9 @@ impl<'a, 'input> Element<'a, 'input> {
     /// The value of child `name`: None when absent, Nil or Text. An empty, non-nil element
     /// is refused (a schema-validating server refuses it).
     pub fn value(&self, name: &str) -> Result<Option<Value>, XsiError> {
-        let Some(child) = self.child(name) else { return Ok(None) };
+        let Some(child) = self.child(name) else {
+            return Ok(None);
+        };
         if child.is_nil() {
             return Ok(Some(Value::Nil));
         }
@@ -188,7 +200,9 @@ impl<'a, 'input> Element<'a, 'input> {
             None => Ok(None),
             Some("true" | "1") => Ok(Some(true)),
             Some("false" | "0") => Ok(Some(false)),
-            Some(other) => Err(XsiError::schema(format!("'{other}' is not a boolean in '{name}'"))),
+            Some(other) => Err(XsiError::schema(format!(
+                "'{other}' is not a boolean in '{name}'"
+            ))),
         }
     }
 
@@ -210,11 +224,15 @@ fn in_xsi_ns(node: roxmltree::Node<'_, '_>) -> bool {
 
 /// Parses `body` and checks that its root is `root` in the Xsi namespace.
 pub fn parse(body: &str) -> Result<roxmltree::Document<'_>, XsiError> {
-    roxmltree::Document::parse(body).map_err(|e| XsiError::schema(format!("the request is not well-formed XML: {e}")))
+    roxmltree::Document::parse(body)
+        .map_err(|e| XsiError::schema(format!("the request is not well-formed XML: {e}")))
 }
 
 /// The root element of `doc`, which must be `root`.
-pub fn root<'a, 'input>(doc: &'a roxmltree::Document<'input>, root: &str) -> Result<Element<'a, 'input>, XsiError> {
+pub fn root<'a, 'input>(
+    doc: &'a roxmltree::Document<'input>,
+    root: &str,
+) -> Result<Element<'a, 'input>, XsiError> {
     let node = doc.root_element();
     if node.tag_name().name() != root || node.tag_name().namespace() != Some(XSI_NS) {
         return Err(XsiError::schema(format!(

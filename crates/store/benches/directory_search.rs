@@ -8,14 +8,30 @@ use deskline_core::*;
 use deskline_store::SqliteStore;
 use std::time::{Duration, Instant};
 
-const FIRST: [&str; 20] = ["John", "Joanna", "Zoë", "José", "Ana", "Mark", "Marta", "Li", "Priya", "Olu", "Sven", "Chloé", "Omar", "Yuki", "Grace", "Pedro", "Ingrid", "Tomás", "Fatima", "Noah"];
-const LAST: [&str; 20] = ["Smith", "Müller", "Peña", "García", "Nguyen", "O'Brien", "Kowalski", "Rossi", "Tanaka", "Okafor", "Larsen", "Dubois", "Haddad", "Sato", "Hopper", "Silva", "Berg", "Núñez", "Khan", "Walker"];
+const FIRST: [&str; 20] = [
+    "John", "Joanna", "Zoë", "José", "Ana", "Mark", "Marta", "Li", "Priya", "Olu", "Sven", "Chloé",
+    "Omar", "Yuki", "Grace", "Pedro", "Ingrid", "Tomás", "Fatima", "Noah",
+];
+const LAST: [&str; 20] = [
+    "Smith", "Müller", "Peña", "García", "Nguyen", "O'Brien", "Kowalski", "Rossi", "Tanaka",
+    "Okafor", "Larsen", "Dubois", "Haddad", "Sato", "Hopper", "Silva", "Berg", "Núñez", "Khan",
+    "Walker",
+];
 
 fn entries(n: usize) -> Vec<DirectoryIndexEntry> {
     (0..n)
         .map(|i| DirectoryIndexEntry {
             source: DirectorySource::Enterprise,
-            name: format!("{} {}{}", FIRST[i % 20], LAST[(i / 20) % 20], if i >= 400 { format!(" {}", i / 400) } else { String::new() }),
+            name: format!(
+                "{} {}{}",
+                FIRST[i % 20],
+                LAST[(i / 20) % 20],
+                if i >= 400 {
+                    format!(" {}", i / 400)
+                } else {
+                    String::new()
+                }
+            ),
             number: Some(format!("+1-214{:07}", 5_000_000 + i)),
             extension: Some(format!("{:05}", i % 100_000)),
             mobile: None,
@@ -27,13 +43,18 @@ fn entries(n: usize) -> Vec<DirectoryIndexEntry> {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
-    let store = rt.block_on(SqliteStore::open(&dir.path().join("bench.sqlite3"))).unwrap();
+    let store = rt
+        .block_on(SqliteStore::open(&dir.path().join("bench.sqlite3")))
+        .unwrap();
     let account = AccountId("bench@example.com@xsp".into());
     rt.block_on(async {
         store
@@ -47,33 +68,50 @@ fn bench(c: &mut Criterion) {
             })
             .await
             .unwrap();
-        store.replace_directory(&account, DirectorySource::Enterprise, &entries(50_000)).await.unwrap();
+        store
+            .replace_directory(&account, DirectorySource::Enterprise, &entries(50_000))
+            .await
+            .unwrap();
         for key in SettingKey::ALL {
             let value = match key {
                 SettingKey::DoNotDisturb => Setting::DoNotDisturb(DoNotDisturb::default()),
-                SettingKey::CallForwardingAlways => Setting::CallForwardingAlways(CallForwardingAlways::default()),
+                SettingKey::CallForwardingAlways => {
+                    Setting::CallForwardingAlways(CallForwardingAlways::default())
+                }
                 _ => continue,
             };
-            store.save_snapshot(&account, &value, time::OffsetDateTime::now_utc()).await.unwrap();
+            store
+                .save_snapshot(&account, &value, time::OffsetDateTime::now_utc())
+                .await
+                .unwrap();
         }
     });
-    let typed: Vec<String> = ["joh", "john s", "zoe m", "pena", "5001", "214500", "ana gar", "engin", "mül", "12"]
-        .iter()
-        .flat_map(|word| (1..=word.len()).filter(|n| word.is_char_boundary(*n)).map(move |n| word[..n].to_owned()))
-        .collect();
+    let typed: Vec<String> = [
+        "joh", "john s", "zoe m", "pena", "5001", "214500", "ana gar", "engin", "mül", "12",
+    ]
+    .iter()
+    .flat_map(|word| {
+        (1..=word.len())
+            .filter(|n| word.is_char_boundary(*n))
+            .map(move |n| word[..n].to_owned())
+    })
+    .collect();
     let mut i = 0;
     c.bench_function("directory search per keystroke (50,000 entries)", |b| {
         b.iter(|| {
             let text = &typed[i % typed.len()];
             i += 1;
-            rt.block_on(store.search_directory(&account, text, 20)).unwrap()
+            rt.block_on(store.search_directory(&account, text, 20))
+                .unwrap()
         })
     });
     let mut samples: Vec<Duration> = (0..2000)
         .map(|n| {
             let text = &typed[n % typed.len()];
             let start = Instant::now();
-            let _ = rt.block_on(store.search_directory(&account, text, 20)).unwrap();
+            let _ = rt
+                .block_on(store.search_directory(&account, text, 20))
+                .unwrap();
             start.elapsed()
         })
         .collect();

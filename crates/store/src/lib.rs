@@ -140,7 +140,9 @@ fn edit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<String>, u32,
     Ok((fields, attempts.max(0) as u32, created))
 }
 
-fn build_edit((f, attempts, created): (Vec<String>, u32, String)) -> Result<OutboxEdit, StoreError> {
+fn build_edit(
+    (f, attempts, created): (Vec<String>, u32, String),
+) -> Result<OutboxEdit, StoreError> {
     let base: Setting = from_json(&f[2])?;
     Ok(OutboxEdit {
         id: f[0].parse().map_err(|_| StoreError::Corrupt {
@@ -217,7 +219,11 @@ fn save_snapshot_tx(
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
-        let (id, json, added) = (account.id.0.clone(), account_json(account)?, ts(account.added_at)?);
+        let (id, json, added) = (
+            account.id.0.clone(),
+            account_json(account)?,
+            ts(account.added_at)?,
+        );
         self.call(move |c| {
             c.execute(
                 "INSERT INTO accounts (id, json, added_at) VALUES (?1, ?2, ?3)
@@ -259,15 +265,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_last_sync(&self, account: &AccountId, at: OffsetDateTime) -> Result<(), StoreError> {
+    async fn set_last_sync(
+        &self,
+        account: &AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let id = account.0.clone();
         self.call(move |c| {
             let json: Option<String> = c
-                .query_row("SELECT json FROM accounts WHERE id = ?1", [&id], |r| r.get(0))
+                .query_row("SELECT json FROM accounts WHERE id = ?1", [&id], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(sql)?;
             let Some(json) = json else {
-                return Err(StoreError::Missing { what: format!("account {id}") });
+                return Err(StoreError::Missing {
+                    what: format!("account {id}"),
+                });
             };
             let mut account: Account = from_json(&json)?;
             account.last_sync_at = Some(at);
@@ -289,12 +303,20 @@ impl Store for SqliteStore {
         self.get_json("profiles", account).await
     }
 
-    async fn save_services(&self, account: &AccountId, services: &[SettingKey]) -> Result<(), StoreError> {
-        self.put_json("services", account, to_json(&services)?).await
+    async fn save_services(
+        &self,
+        account: &AccountId,
+        services: &[SettingKey],
+    ) -> Result<(), StoreError> {
+        self.put_json("services", account, to_json(&services)?)
+            .await
     }
 
     async fn services(&self, account: &AccountId) -> Result<Vec<SettingKey>, StoreError> {
-        Ok(self.get_json("services", account).await?.unwrap_or_default())
+        Ok(self
+            .get_json("services", account)
+            .await?
+            .unwrap_or_default())
     }
 
     async fn save_snapshot(
@@ -304,10 +326,15 @@ impl Store for SqliteStore {
         fetched_at: OffsetDateTime,
     ) -> Result<SnapshotRecord, StoreError> {
         let (account, value) = (account.clone(), value.clone());
-        self.call(move |c| save_snapshot_tx(c, &account, &value, fetched_at)).await
+        self.call(move |c| save_snapshot_tx(c, &account, &value, fetched_at))
+            .await
     }
 
-    async fn snapshot(&self, account: &AccountId, key: SettingKey) -> Result<Option<SnapshotRecord>, StoreError> {
+    async fn snapshot(
+        &self,
+        account: &AccountId,
+        key: SettingKey,
+    ) -> Result<Option<SnapshotRecord>, StoreError> {
         let id = account.0.clone();
         let row: Option<(String, i64, String)> = self
             .call(move |c| {
@@ -356,13 +383,21 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn save_soft_clients(&self, account: &AccountId, clients: &[SoftClient]) -> Result<(), StoreError> {
+    async fn save_soft_clients(
+        &self,
+        account: &AccountId,
+        clients: &[SoftClient],
+    ) -> Result<(), StoreError> {
         // `SoftClient` never serialises its password.
-        self.put_json("soft_clients", account, to_json(&clients)?).await
+        self.put_json("soft_clients", account, to_json(&clients)?)
+            .await
     }
 
     async fn soft_clients(&self, account: &AccountId) -> Result<Vec<SoftClient>, StoreError> {
-        Ok(self.get_json("soft_clients", account).await?.unwrap_or_default())
+        Ok(self
+            .get_json("soft_clients", account)
+            .await?
+            .unwrap_or_default())
     }
 
     async fn enqueue_edit(
@@ -451,7 +486,12 @@ impl Store for SqliteStore {
                 .map_err(sql)?;
             let snap = save_snapshot_tx(&tx, &account, &applied, at)?;
             if let Setting::PersonalDirectory(dir) = &applied {
-                search::replace(&tx, &account.0, DirectorySource::Personal, &personal_entries(dir))?;
+                search::replace(
+                    &tx,
+                    &account.0,
+                    DirectorySource::Personal,
+                    &personal_entries(dir),
+                )?;
             }
             tx.commit().map_err(sql)?;
             Ok(snap)
@@ -490,26 +530,44 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<DirectoryIndexEntry>, StoreError> {
         let (id, text) = (account.0.clone(), text.to_owned());
-        self.call(move |c| search::search(c, &id, &text, limit)).await
+        self.call(move |c| search::search(c, &id, &text, limit))
+            .await
     }
 
-    async fn lookup_number(&self, account: &AccountId, number: &str) -> Result<Option<DirectoryIndexEntry>, StoreError> {
+    async fn lookup_number(
+        &self,
+        account: &AccountId,
+        number: &str,
+    ) -> Result<Option<DirectoryIndexEntry>, StoreError> {
         let (id, number) = (account.0.clone(), number.to_owned());
-        self.call(move |c| search::lookup_number(c, &id, &number)).await
+        self.call(move |c| search::lookup_number(c, &id, &number))
+            .await
     }
 
-    async fn replace_call_logs(&self, account: &AccountId, logs: &[CallLogEntry]) -> Result<(), StoreError> {
+    async fn replace_call_logs(
+        &self,
+        account: &AccountId,
+        logs: &[CallLogEntry],
+    ) -> Result<(), StoreError> {
         self.put_json("call_logs", account, to_json(&logs)?).await
     }
 
     async fn call_logs(&self, account: &AccountId) -> Result<Vec<CallLogEntry>, StoreError> {
-        let mut logs: Vec<CallLogEntry> = self.get_json("call_logs", account).await?.unwrap_or_default();
-        logs.sort_by(|a, b| b.time.cmp(&a.time));
+        let mut logs: Vec<CallLogEntry> = self
+            .get_json("call_logs", account)
+            .await?
+            .unwrap_or_default();
+        logs.sort_by_key(|l| std::cmp::Reverse(l.time));
         Ok(logs)
     }
 
     async fn record_call(&self, account: &AccountId, call: &CallRecord) -> Result<(), StoreError> {
-        let (id, call_id, started, json) = (account.0.clone(), call.id.clone(), ts(call.started_at)?, to_json(call)?);
+        let (id, call_id, started, json) = (
+            account.0.clone(),
+            call.id.clone(),
+            ts(call.started_at)?,
+            to_json(call)?,
+        );
         self.call(move |c| {
             c.execute(
                 "INSERT INTO call_history (account, id, started_at, json) VALUES (?1, ?2, ?3, ?4)
@@ -522,7 +580,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn call_history(&self, account: &AccountId, limit: usize) -> Result<Vec<CallRecord>, StoreError> {
+    async fn call_history(
+        &self,
+        account: &AccountId,
+        limit: usize,
+    ) -> Result<Vec<CallRecord>, StoreError> {
         let id = account.0.clone();
         let rows: Vec<String> = self
             .call(move |c| {
@@ -559,7 +621,12 @@ pub fn personal_entries(dir: &PersonalDirectory) -> Vec<DirectoryIndexEntry> {
 }
 
 impl SqliteStore {
-    async fn put_json(&self, table: &'static str, account: &AccountId, json: String) -> Result<(), StoreError> {
+    async fn put_json(
+        &self,
+        table: &'static str,
+        account: &AccountId,
+        json: String,
+    ) -> Result<(), StoreError> {
         let id = account.0.clone();
         self.call(move |c| {
             c.execute(
@@ -580,9 +647,13 @@ impl SqliteStore {
         let id = account.0.clone();
         let json: Option<String> = self
             .call(move |c| {
-                c.query_row(&format!("SELECT json FROM {table} WHERE account = ?1"), [id], |r| r.get(0))
-                    .optional()
-                    .map_err(sql)
+                c.query_row(
+                    &format!("SELECT json FROM {table} WHERE account = ?1"),
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql)
             })
             .await?;
         json.map(|j| from_json(&j)).transpose()

@@ -29,7 +29,9 @@ fn digits_of(text: &str) -> String {
 pub fn delete_account(tx: &Transaction<'_>, account: &str) -> Result<(), StoreError> {
     for table in ["directory_words", "directory_digits"] {
         tx.execute(
-            &format!("DELETE FROM {table} WHERE rowid IN (SELECT id FROM directory WHERE account = ?1)"),
+            &format!(
+                "DELETE FROM {table} WHERE rowid IN (SELECT id FROM directory WHERE account = ?1)"
+            ),
             [account],
         )
         .map_err(sql)?;
@@ -64,7 +66,9 @@ pub fn replace(
         )
         .map_err(sql)?;
     let mut words = tx
-        .prepare_cached("INSERT INTO directory_words (rowid, name, email, department) VALUES (?1, ?2, ?3, ?4)")
+        .prepare_cached(
+            "INSERT INTO directory_words (rowid, name, email, department) VALUES (?1, ?2, ?3, ?4)",
+        )
         .map_err(sql)?;
     let mut digits = tx
         .prepare_cached("INSERT INTO directory_digits (rowid, digits) VALUES (?1, ?2)")
@@ -91,7 +95,12 @@ pub fn replace(
             .map_err(sql)?;
         let id = tx.last_insert_rowid();
         words
-            .execute(params![id, entry.name, entry.email.as_deref().unwrap_or(""), entry.department.as_deref().unwrap_or("")])
+            .execute(params![
+                id,
+                entry.name,
+                entry.email.as_deref().unwrap_or(""),
+                entry.department.as_deref().unwrap_or("")
+            ])
             .map_err(sql)?;
         digits.execute(params![id, all_digits]).map_err(sql)?;
     }
@@ -114,14 +123,20 @@ fn terms(text: &str) -> Vec<Term> {
     let mut out = Vec::new();
     for raw in text.split_whitespace().take(8) {
         let digits = digits_of(raw);
-        let only_digits_and_separators = raw.chars().all(|c| c.is_ascii_digit() || "+-().".contains(c));
+        let only_digits_and_separators = raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-().".contains(c));
         if only_digits_and_separators && digits.len() >= 3 {
             out.push(Term::Digits(digits));
         } else if only_digits_and_separators && digits.len() == 2 {
             out.push(Term::ExtensionPrefix(digits));
         } else {
             // Keep letters and digits of the word; FTS5 tokenises the same way.
-            let word: String = raw.chars().filter(|c| c.is_alphanumeric()).take(64).collect();
+            let word: String = raw
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .take(64)
+                .collect();
             if !word.is_empty() {
                 out.push(Term::Word(word));
             }
@@ -131,7 +146,12 @@ fn terms(text: &str) -> Vec<Term> {
 }
 
 /// Search as you type; see the module doc.
-pub fn search(conn: &Connection, account: &str, text: &str, limit: usize) -> Result<Vec<DirectoryIndexEntry>, StoreError> {
+pub fn search(
+    conn: &Connection,
+    account: &str,
+    text: &str,
+    limit: usize,
+) -> Result<Vec<DirectoryIndexEntry>, StoreError> {
     let terms = terms(text);
     if terms.is_empty() || limit == 0 {
         return Ok(Vec::new());
@@ -186,17 +206,27 @@ pub fn search(conn: &Connection, account: &str, text: &str, limit: usize) -> Res
         .map_err(sql)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql)?;
-    rows.iter().map(|j| serde_json::from_str(j).map_err(corrupt)).collect()
+    rows.iter()
+        .map(|j| serde_json::from_str(j).map_err(corrupt))
+        .collect()
 }
 
 /// The entry whose number, extension or mobile has the same digits; national and
 /// country-code forms of a 10-digit number match each other (last 10 digits).
-pub fn lookup_number(conn: &Connection, account: &str, number: &str) -> Result<Option<DirectoryIndexEntry>, StoreError> {
+pub fn lookup_number(
+    conn: &Connection,
+    account: &str,
+    number: &str,
+) -> Result<Option<DirectoryIndexEntry>, StoreError> {
     let digits = digits_of(number);
     if digits.len() < 2 {
         return Ok(None);
     }
-    let tail = if digits.len() > 10 { &digits[digits.len() - 10..] } else { &digits[..] };
+    let tail = if digits.len() > 10 {
+        &digits[digits.len() - 10..]
+    } else {
+        &digits[..]
+    };
     let candidates: Vec<String> = if tail.len() >= 3 {
         let mut stmt = conn
             .prepare_cached(
@@ -204,7 +234,9 @@ pub fn lookup_number(conn: &Connection, account: &str, number: &str) -> Result<O
             )
             .map_err(sql)?;
         let rows = stmt
-            .query_map(params![account, quoted(tail)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map(params![account, quoted(tail)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(sql)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(sql)?;

@@ -59,13 +59,21 @@ fn platform_error(e: KeyringError) -> VaultError {
     // The keyring errors carry platform messages, never the secret (BadEncoding carries
     // bytes of a stored value: do not print those).
     match e {
-        KeyringError::NoStorageAccess(p) => VaultError::Denied { reason: p.to_string() },
-        KeyringError::PlatformFailure(p) => VaultError::Failed { reason: p.to_string() },
-        KeyringError::NoDefaultStore => VaultError::Unavailable { reason: "no credential store".into() },
+        KeyringError::NoStorageAccess(p) => VaultError::Denied {
+            reason: p.to_string(),
+        },
+        KeyringError::PlatformFailure(p) => VaultError::Failed {
+            reason: p.to_string(),
+        },
+        KeyringError::NoDefaultStore => VaultError::Unavailable {
+            reason: "no credential store".into(),
+        },
         KeyringError::BadEncoding(_) | KeyringError::BadDataFormat(_, _) => VaultError::Failed {
             reason: "a stored secret could not be read".into(),
         },
-        other => VaultError::Failed { reason: other.to_string() },
+        other => VaultError::Failed {
+            reason: other.to_string(),
+        },
     }
 }
 
@@ -107,16 +115,18 @@ impl KeyringVault {
         let user = name.entry_name();
         tokio::task::spawn_blocking(move || {
             let handle = match target {
-                Target::Store(store) => {
-                    Handle::Entry(Entry::new_in_store(&store, SERVICE, &user).map_err(platform_error)?)
-                }
+                Target::Store(store) => Handle::Entry(
+                    Entry::new_in_store(&store, SERVICE, &user).map_err(platform_error)?,
+                ),
                 #[cfg(target_os = "linux")]
                 Target::UserKeyring => Handle::User(format!("{SERVICE}:{user}")),
             };
             work(handle)
         })
         .await
-        .map_err(|e| VaultError::Failed { reason: e.to_string() })?
+        .map_err(|e| VaultError::Failed {
+            reason: e.to_string(),
+        })?
     }
 }
 
@@ -169,19 +179,27 @@ mod user_keyring {
 
     fn error(e: KeyError) -> VaultError {
         match e {
-            KeyError::AccessDenied | KeyError::PermissionDenied => VaultError::Denied { reason: format!("{e:?}") },
-            other => VaultError::Failed { reason: format!("kernel keyring: {other:?}") },
+            KeyError::AccessDenied | KeyError::PermissionDenied => VaultError::Denied {
+                reason: format!("{e:?}"),
+            },
+            other => VaultError::Failed {
+                reason: format!("kernel keyring: {other:?}"),
+            },
         }
     }
 
     fn ring() -> Result<KeyRing, VaultError> {
-        KeyRing::from_special_id(KeyRingIdentifier::User, false).map_err(|e| VaultError::Unavailable {
-            reason: format!("no user keyring ({e:?})"),
+        KeyRing::from_special_id(KeyRingIdentifier::User, false).map_err(|e| {
+            VaultError::Unavailable {
+                reason: format!("no user keyring ({e:?})"),
+            }
         })
     }
 
     pub fn put(description: &str, secret: &str) -> Result<(), VaultError> {
-        ring()?.add_key(description, secret.as_bytes()).map_err(error)?;
+        ring()?
+            .add_key(description, secret.as_bytes())
+            .map_err(error)?;
         Ok(())
     }
 
@@ -210,7 +228,11 @@ mod user_keyring {
 
 #[cfg(target_os = "linux")]
 fn default_backend() -> Backend {
-    if secret_service_answers() { Backend::SecretService } else { Backend::Keyutils }
+    if secret_service_answers() {
+        Backend::SecretService
+    } else {
+        Backend::Keyutils
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -236,7 +258,8 @@ fn secret_service_answers() -> bool {
             .unwrap_or(false);
         let _ = tx.send(answered);
     });
-    rx.recv_timeout(std::time::Duration::from_secs(2)).unwrap_or(false)
+    rx.recv_timeout(std::time::Duration::from_secs(2))
+        .unwrap_or(false)
 }
 
 fn make_store(backend: Backend) -> Result<Target, VaultError> {
@@ -246,24 +269,26 @@ fn make_store(backend: Backend) -> Result<Target, VaultError> {
         Backend::Keyutils => Ok(Target::UserKeyring),
         #[cfg(target_os = "linux")]
         Backend::SecretService => {
-            let store: Arc<CredentialStore> =
-                zbus_secret_service_keyring_store::Store::new().map_err(|e| unavailable(e.to_string()))?;
+            let store: Arc<CredentialStore> = zbus_secret_service_keyring_store::Store::new()
+                .map_err(|e| unavailable(e.to_string()))?;
             Ok(Target::Store(store))
         }
         #[cfg(target_os = "macos")]
         Backend::Native => {
-            let store: Arc<CredentialStore> =
-                apple_native_keyring_store::keychain::Store::new().map_err(|e| unavailable(e.to_string()))?;
+            let store: Arc<CredentialStore> = apple_native_keyring_store::keychain::Store::new()
+                .map_err(|e| unavailable(e.to_string()))?;
             Ok(Target::Store(store))
         }
         #[cfg(target_os = "windows")]
         Backend::Native => {
-            let store: Arc<CredentialStore> =
-                windows_native_keyring_store::Store::new().map_err(|e| unavailable(e.to_string()))?;
+            let store: Arc<CredentialStore> = windows_native_keyring_store::Store::new()
+                .map_err(|e| unavailable(e.to_string()))?;
             Ok(Target::Store(store))
         }
         #[allow(unreachable_patterns)]
-        other => Err(unavailable(format!("{other:?} is not available on this platform"))),
+        other => Err(unavailable(format!(
+            "{other:?} is not available on this platform"
+        ))),
     }
 }
 
@@ -293,25 +318,38 @@ pub struct MemoryVault {
 impl std::fmt::Debug for MemoryVault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let count = self.secrets.lock().map(|s| s.len()).unwrap_or(0);
-        f.debug_struct("MemoryVault").field("entries", &count).finish()
+        f.debug_struct("MemoryVault")
+            .field("entries", &count)
+            .finish()
     }
 }
 
 #[async_trait]
 impl Vault for MemoryVault {
     async fn put(&self, name: &SecretRef, secret: &SecretString) -> Result<(), VaultError> {
-        let mut map = self.secrets.lock().map_err(|_| VaultError::Failed { reason: "poisoned".into() })?;
-        map.insert(name.entry_name(), SecretString::from(secret.expose_secret().to_owned()));
+        let mut map = self.secrets.lock().map_err(|_| VaultError::Failed {
+            reason: "poisoned".into(),
+        })?;
+        map.insert(
+            name.entry_name(),
+            SecretString::from(secret.expose_secret().to_owned()),
+        );
         Ok(())
     }
 
     async fn get(&self, name: &SecretRef) -> Result<Option<SecretString>, VaultError> {
-        let map = self.secrets.lock().map_err(|_| VaultError::Failed { reason: "poisoned".into() })?;
-        Ok(map.get(&name.entry_name()).map(|s| SecretString::from(s.expose_secret().to_owned())))
+        let map = self.secrets.lock().map_err(|_| VaultError::Failed {
+            reason: "poisoned".into(),
+        })?;
+        Ok(map
+            .get(&name.entry_name())
+            .map(|s| SecretString::from(s.expose_secret().to_owned())))
     }
 
     async fn delete(&self, name: &SecretRef) -> Result<(), VaultError> {
-        let mut map = self.secrets.lock().map_err(|_| VaultError::Failed { reason: "poisoned".into() })?;
+        let mut map = self.secrets.lock().map_err(|_| VaultError::Failed {
+            reason: "poisoned".into(),
+        })?;
         map.remove(&name.entry_name());
         Ok(())
     }

@@ -9,8 +9,7 @@
 //! keeps one leaf per item.
 
 use super::values::{
-    Description, Destination, DirectoryName, EmailAddress, PhoneNumber, RingCount,
-    ValidationError,
+    Description, Destination, DirectoryName, EmailAddress, PhoneNumber, RingCount, ValidationError,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -393,7 +392,11 @@ impl Setting {
     /// an active forwarding needs a number, location limits, no duplicate locations,
     /// speed-dial code ranges, sequential-ring slot names.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        fn needs_number(active: bool, to: &Option<Destination>, field: &str) -> Result<(), ValidationError> {
+        fn needs_number(
+            active: bool,
+            to: &Option<Destination>,
+            field: &str,
+        ) -> Result<(), ValidationError> {
             if active && to.is_none() {
                 Err(ValidationError::new(
                     field,
@@ -408,13 +411,17 @@ impl Setting {
             Setting::CallForwardingBusy(v) | Setting::CallForwardingNotReachable(v) => {
                 needs_number(v.active, &v.forward_to, "forward_to")
             }
-            Setting::CallForwardingNoAnswer(v) => needs_number(v.active, &v.forward_to, "forward_to"),
+            Setting::CallForwardingNoAnswer(v) => {
+                needs_number(v.active, &v.forward_to, "forward_to")
+            }
             Setting::RemoteOffice(v) => needs_number(v.active, &v.number, "number"),
             Setting::SimultaneousRingPersonal(v) => {
                 if v.locations.len() > MAX_SIM_RING_LOCATIONS {
                     return Err(ValidationError::new(
                         "locations",
-                        format!("Simultaneous Ring allows at most {MAX_SIM_RING_LOCATIONS} numbers"),
+                        format!(
+                            "Simultaneous Ring allows at most {MAX_SIM_RING_LOCATIONS} numbers"
+                        ),
                     ));
                 }
                 let mut seen = std::collections::BTreeSet::new();
@@ -448,7 +455,12 @@ impl Setting {
             Setting::SpeedDial8(v) => {
                 for code in v.entries.keys() {
                     code.parse::<u32>()
-                        .map_err(|_| ValidationError::new("speed_code", "a Speed Dial 8 code is a digit from 2 to 9"))
+                        .map_err(|_| {
+                            ValidationError::new(
+                                "speed_code",
+                                "a Speed Dial 8 code is a digit from 2 to 9",
+                            )
+                        })
                         .and_then(super::values::SpeedCode8::new)?;
                 }
                 Ok(())
@@ -456,11 +468,17 @@ impl Setting {
             Setting::SpeedDial100(v) => {
                 for code in v.entries.keys() {
                     let parsed = code.parse::<u32>().map_err(|_| {
-                        ValidationError::new("speed_code", "a Speed Dial 100 code is a number from 0 to 99")
+                        ValidationError::new(
+                            "speed_code",
+                            "a Speed Dial 100 code is a number from 0 to 99",
+                        )
                     })?;
                     super::values::SpeedCode100::new(parsed)?;
                     if parsed.to_string() != *code {
-                        return Err(ValidationError::new("speed_code", "write speed codes without leading zeros"));
+                        return Err(ValidationError::new(
+                            "speed_code",
+                            "write speed codes without leading zeros",
+                        ));
                     }
                 }
                 Ok(())
@@ -510,30 +528,54 @@ mod tests {
 
     #[test]
     fn active_forwarding_needs_a_number() {
-        let s = Setting::CallForwardingBusy(CallForwarding { active: true, forward_to: None });
+        let s = Setting::CallForwardingBusy(CallForwarding {
+            active: true,
+            forward_to: None,
+        });
         assert!(s.validate().is_err());
-        let s = Setting::CallForwardingBusy(CallForwarding { active: true, forward_to: Some(dest("1002")) });
+        let s = Setting::CallForwardingBusy(CallForwarding {
+            active: true,
+            forward_to: Some(dest("1002")),
+        });
         assert!(s.validate().is_ok());
     }
 
     #[test]
     fn sim_ring_limits() {
         let locations = (0..11)
-            .map(|i| SimRingLocation { address: dest(&format!("20{i:02}")), answer_confirmation_required: false })
+            .map(|i| SimRingLocation {
+                address: dest(&format!("20{i:02}")),
+                answer_confirmation_required: false,
+            })
             .collect();
-        let s = Setting::SimultaneousRingPersonal(SimultaneousRing { locations, ..Default::default() });
+        let s = Setting::SimultaneousRingPersonal(SimultaneousRing {
+            locations,
+            ..Default::default()
+        });
         assert!(s.validate().is_err());
         let twice = vec![
-            SimRingLocation { address: dest("2001"), answer_confirmation_required: false },
-            SimRingLocation { address: dest("2001"), answer_confirmation_required: true },
+            SimRingLocation {
+                address: dest("2001"),
+                answer_confirmation_required: false,
+            },
+            SimRingLocation {
+                address: dest("2001"),
+                answer_confirmation_required: true,
+            },
         ];
-        let s = Setting::SimultaneousRingPersonal(SimultaneousRing { locations: twice, ..Default::default() });
+        let s = Setting::SimultaneousRingPersonal(SimultaneousRing {
+            locations: twice,
+            ..Default::default()
+        });
         assert!(s.validate().is_err());
     }
 
     #[test]
     fn speed_dial_codes() {
-        let entry = SpeedDialEntry { number: dest("1001"), description: None };
+        let entry = SpeedDialEntry {
+            number: dest("1001"),
+            description: None,
+        };
         let mut sd = SpeedDial8::default();
         sd.entries.insert("1".into(), entry.clone());
         assert!(Setting::SpeedDial8(sd).validate().is_err());
@@ -545,14 +587,23 @@ mod tests {
     #[test]
     fn setting_tags_match_key_ids() {
         let sd = Setting::SpeedDial8(SpeedDial8::default());
-        assert_eq!(serde_json::to_value(&sd).unwrap()["key"], SettingKey::SpeedDial8.id());
+        assert_eq!(
+            serde_json::to_value(&sd).unwrap()["key"],
+            SettingKey::SpeedDial8.id()
+        );
         let bwa = Setting::BroadWorksAnywhere(BroadWorksAnywhere::default());
-        assert_eq!(serde_json::to_value(&bwa).unwrap()["key"], SettingKey::BroadWorksAnywhere.id());
+        assert_eq!(
+            serde_json::to_value(&bwa).unwrap()["key"],
+            SettingKey::BroadWorksAnywhere.id()
+        );
     }
 
     #[test]
     fn setting_json_is_tagged() {
-        let s = Setting::DoNotDisturb(DoNotDisturb { active: true, ring_splash: false });
+        let s = Setting::DoNotDisturb(DoNotDisturb {
+            active: true,
+            ring_splash: false,
+        });
         let json = serde_json::to_value(&s).unwrap_or_default();
         assert_eq!(json["key"], "do_not_disturb");
         assert_eq!(json["value"]["active"], true);

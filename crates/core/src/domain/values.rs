@@ -85,7 +85,10 @@ impl UserId {
         if value.len() > 161 {
             return Err(err("a user ID has at most 161 characters"));
         }
-        if value.chars().any(|c| c.is_whitespace() || c == '/' || c.is_control()) {
+        if value
+            .chars()
+            .any(|c| c.is_whitespace() || c == '/' || c.is_control())
+        {
             return Err(err("a user ID has no spaces or slashes"));
         }
         match value.split_once('@') {
@@ -212,7 +215,9 @@ impl SipUri {
         } else if lower.starts_with("sip:") {
             &value[4..]
         } else {
-            return Err(err("a SIP address starts with sip:, e.g. sip:alice@example.com"));
+            return Err(err(
+                "a SIP address starts with sip:, e.g. sip:alice@example.com",
+            ));
         };
         if value.len() > 161 {
             return Err(err("a SIP address has at most 161 characters"));
@@ -221,7 +226,9 @@ impl SipUri {
             return Err(err("a SIP address has no spaces"));
         }
         let Some((user, host)) = rest.split_once('@') else {
-            return Err(err("a SIP address needs a user and a host, e.g. sip:alice@example.com"));
+            return Err(err(
+                "a SIP address needs a user and a host, e.g. sip:alice@example.com",
+            ));
         };
         let host_only = host.split([';', '?']).next().unwrap_or_default();
         let host_name = if let Some(v6) = host_only.strip_prefix('[') {
@@ -230,23 +237,16 @@ impl SipUri {
             host_only.split(':').next().unwrap_or_default()
         };
         if user.is_empty() || host_name.is_empty() {
-            return Err(err("a SIP address needs a user and a host, e.g. sip:alice@example.com"));
+            return Err(err(
+                "a SIP address needs a user and a host, e.g. sip:alice@example.com",
+            ));
         }
-        if let Some(port) = host_only
-            .strip_prefix('[')
-            .and_then(|h| h.split_once("]:"))
-            .map(|(_, p)| p)
-            .or_else(|| {
-                if host_only.starts_with('[') {
-                    None
-                } else {
-                    host_only.split_once(':').map(|(_, p)| p)
-                }
-            })
-        {
-            if port.parse::<u16>().map(|p| p == 0).unwrap_or(true) {
-                return Err(err("the port of a SIP address is a number from 1 to 65535"));
-            }
+        let port = match host_only.strip_prefix('[') {
+            Some(v6) => v6.split_once("]:").map(|(_, p)| p),
+            None => host_only.split_once(':').map(|(_, p)| p),
+        };
+        if port.is_some_and(|p| p.parse::<u16>().map(|p| p == 0).unwrap_or(true)) {
+            return Err(err("the port of a SIP address is a number from 1 to 65535"));
         }
         Ok(Self(value.to_owned()))
     }
@@ -395,7 +395,10 @@ fn bounded_text(field: &str, raw: &str, max: usize) -> Result<String, Validation
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(ValidationError::new(field, "no line breaks or control characters"));
+        return Err(ValidationError::new(
+            field,
+            "no line breaks or control characters",
+        ));
     }
     Ok(value.to_owned())
 }
@@ -436,7 +439,9 @@ impl EmailAddress {
         let value = bounded_text("email", raw, 80)?;
         let ok = value
             .split_once('@')
-            .map(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
+            .map(|(l, d)| {
+                !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+            })
             .unwrap_or(false)
             && !value.contains(char::is_whitespace);
         if ok {
@@ -475,7 +480,15 @@ mod tests {
         assert_eq!(ok("214.555.1234"), Ok("2145551234".into()));
         assert_eq!(ok("1001"), Ok("1001".into()));
         assert_eq!(ok("+442071234567"), Ok("+442071234567".into()));
-        for bad in ["", "1", "abc", "12a4", "+", "123456789012345678901234", "*12"] {
+        for bad in [
+            "",
+            "1",
+            "abc",
+            "12a4",
+            "+",
+            "123456789012345678901234",
+            "*12",
+        ] {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
         }
     }
@@ -497,7 +510,8 @@ mod tests {
 
     #[test]
     fn sip_uri_parts() {
-        let uri = SipUri::parse("sip:alice@example.com:5070;transport=tcp").unwrap_or_else(|e| panic!("{e}"));
+        let uri = SipUri::parse("sip:alice@example.com:5070;transport=tcp")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(uri.user(), "alice");
         assert_eq!(uri.host_port(), "example.com:5070");
         assert!(SipUri::parse("sip:alice@[::1]:5060").is_ok());

@@ -9,7 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "deskline-sandbox", version, about = "A local BroadWorks Xsi-Actions provider for tests and the demo")]
+#[command(
+    name = "deskline-sandbox",
+    version,
+    about = "A local BroadWorks Xsi-Actions provider for tests and the demo"
+)]
 struct Args {
     /// Loopback address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -36,7 +40,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let args = Args::parse();
     let charset = match args.charset.to_ascii_lowercase().as_str() {
         "utf-8" | "utf8" => Charset::Utf8,
@@ -44,15 +51,30 @@ async fn main() -> anyhow::Result<()> {
         other => anyhow::bail!("unknown charset '{other}': use utf-8 or iso-8859-1"),
     };
     let demo = args.seed == "demo";
-    let seed = if demo { Seed::Demo } else { Seed::File(PathBuf::from(&args.seed)) };
-    let sandbox = Sandbox::start(SandboxConfig { listen: args.listen, seed, tls: args.tls, redirect: args.redirect, charset, db_path: args.db })
-        .await
-        .context("the sandbox could not start")?;
+    let seed = if demo {
+        Seed::Demo
+    } else {
+        Seed::File(PathBuf::from(&args.seed))
+    };
+    let sandbox = Sandbox::start(SandboxConfig {
+        listen: args.listen,
+        seed,
+        tls: args.tls,
+        redirect: args.redirect,
+        charset,
+        db_path: args.db,
+    })
+    .await
+    .context("the sandbox could not start")?;
     if let (Some(path), Some(pem)) = (&args.ca_out, sandbox.ca_certificate_pem()) {
         std::fs::write(path, pem).with_context(|| format!("could not write {}", path.display()))?;
     }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "listening on {}", sandbox.base_url().as_str().trim_end_matches('/'))?;
+    writeln!(
+        out,
+        "listening on {}",
+        sandbox.base_url().as_str().trim_end_matches('/')
+    )?;
     if demo {
         writeln!(out, "demo account: demo@deskline.example Deskline-demo-1")?;
     }

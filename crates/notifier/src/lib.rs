@@ -1,1 +1,0 @@
-//! deskline-notifier (being written).

@@ -1,1 +1,0 @@
-//! deskline-sip (being written).
