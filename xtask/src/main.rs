@@ -12,19 +12,14 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Debian packages the tests use, with why.
+/// Debian packages the tests use, with why. (The SIP and desktop-app suites will add
+/// Kamailio, SIPp, D-Bus with python3-dbusmock, and WebKitWebDriver when they land.)
 const TEST_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "building crates that link system libraries"),
-    ("kamailio", "the SIP registrar and forking proxy of the SIP tests"),
-    ("kamailio-tls-modules", "Kamailio's TLS listener for the SIP-over-TLS tests"),
-    ("sip-tester", "SIPp: callers and bad callers in the SIP tests"),
-    ("stunnel4", "a TLS front for SIPp (Debian's SIPp has no TLS)"),
-    ("dbus", "a private D-Bus session bus for the notification tests"),
-    ("dbus-x11", "dbus-launch for the session bus"),
-    ("python3-dbusmock", "a notification server that records what it receives"),
-    ("libglib2.0-bin", "gdbus, to click notification actions in tests"),
-    ("keyutils", "the Linux kernel keyring, Deskline's keychain where no Secret Service runs"),
-    ("openssl", "lab certificates for the TLS tests"),
+    (
+        "keyutils",
+        "keyctl, to inspect Deskline's entries in the kernel keyring",
+    ),
 ];
 
 fn main() -> Result<()> {
@@ -58,7 +53,9 @@ fn workspace_root() -> Result<PathBuf> {
 
 fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: running {cmd:?}");
-    let status = cmd.status().with_context(|| format!("could not start {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed ({status})");
     }
@@ -125,15 +122,26 @@ fn demo(args: &[String]) -> Result<()> {
     let data_dir = target_dir().join("demo-data");
     let deskline = |extra: &[&str]| {
         let mut cmd = Command::new(&bin);
-        cmd.arg("--demo").arg("--data-dir").arg(&data_dir).args(extra);
+        cmd.arg("--demo")
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(extra);
         cmd
     };
     if !args.is_empty() {
         let extra: Vec<&str> = args.iter().map(String::as_str).collect();
         return run(&mut deskline(&extra));
     }
-    println!("Deskline on the built-in demo provider (data in {}).\n", data_dir.display());
-    for tour in [&["status"][..], &["settings"], &["devices"], &["directory", "search", "al"]] {
+    println!(
+        "Deskline on the built-in demo provider (data in {}).\n",
+        data_dir.display()
+    );
+    for tour in [
+        &["status"][..],
+        &["settings"],
+        &["devices"],
+        &["directory", "search", "al"],
+    ] {
         println!("$ deskline --demo {}", tour.join(" "));
         run(&mut deskline(tour))?;
         println!();
@@ -174,7 +182,13 @@ fn test(args: &[String]) -> Result<()> {
         run(cargo().args(["install", "cargo-nextest", "--locked"]))?;
     }
     let mut cmd = cargo();
-    cmd.args(["nextest", "run", "--workspace", "--locked", "--no-fail-fast"]);
+    cmd.args([
+        "nextest",
+        "run",
+        "--workspace",
+        "--locked",
+        "--no-fail-fast",
+    ]);
     cmd.args(args);
     run(&mut cmd)?;
     run(cargo().args(["test", "--workspace", "--doc", "--locked"]))?;
@@ -182,8 +196,83 @@ fn test(args: &[String]) -> Result<()> {
 }
 
 fn bench(args: &[String]) -> Result<()> {
+    // Criterion benches of the libraries (directory search over 50,000 entries, full sync
+    // at 50 ms latency, SIP INVITE latency where its tools are installed).
     let mut cmd = cargo();
     cmd.args(["bench", "--workspace"]);
     cmd.args(args);
-    run(&mut cmd)
+    run(&mut cmd)?;
+    bench_cli_status()
+}
+
+/// `deskline status` from the cache, as a user runs it: a release build signed in to a
+/// local sandbox, timed by hyperfine over many runs.
+fn bench_cli_status() -> Result<()> {
+    setup(&[("hyperfine", "times whole commands over repeated runs")])?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "deskline-cli",
+        "-p",
+        "deskline-sandbox",
+    ]))?;
+    let release = target_dir().join("release");
+    let data_dir = target_dir().join("bench-status-data");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let mut sandbox = Command::new(release.join("deskline-sandbox"))
+        .args(["--listen", "127.0.0.1:0", "--seed", "demo"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("start the sandbox")?;
+    let stdout = sandbox.stdout.take().context("sandbox stdout")?;
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    break url.to_owned();
+                }
+            }
+            _ => bail!("the sandbox did not start"),
+        }
+    };
+    let deskline = release.join("deskline");
+    let mut login = Command::new(&deskline);
+    login
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .args([
+            "login",
+            "--server",
+            &url,
+            "--user",
+            "demo@deskline.example",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped());
+    let mut child = login.spawn().context("start deskline login")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        std::io::Write::write_all(&mut stdin, b"Deskline-demo-1\n")?;
+    }
+    let ok = child.wait()?.success();
+    let result = if ok {
+        let status = format!(
+            "{} --data-dir {} status",
+            deskline.display(),
+            data_dir.display()
+        );
+        let json = format!(
+            "{} --data-dir {} --json status",
+            deskline.display(),
+            data_dir.display()
+        );
+        run(Command::new("hyperfine")
+            .args(["--warmup", "5", "--runs", "200", "-N", &status, &json]))
+    } else {
+        Err(anyhow::anyhow!("deskline login failed"))
+    };
+    let _ = sandbox.kill();
+    let _ = sandbox.wait();
+    result
 }
