@@ -752,3 +752,63 @@ async fn passwords_appear_nowhere_but_the_keychain() {
     .unwrap();
     assert!(gone.is_none(), "sign-out removes every secret");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn several_accounts_side_by_side() {
+    let sandbox = demo_sandbox().await;
+    let client = Client::new();
+    client
+        .login(&server(&sandbox), DEMO_USER, DEMO_PASSWORD)
+        .expect_code(0);
+    client
+        .login(&server(&sandbox), "bob@deskline.example", "Bob-password-1")
+        .expect_code(0);
+    let status = client.json(&["status"]);
+    let users: Vec<&str> = status["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["demo@deskline.example", "bob@deskline.example"]);
+    // Bob's line has no Remote Office: his settings say so, Dana's do not.
+    let ambiguous = client.run(&["dnd", "on"]).expect_code(2);
+    assert!(
+        ambiguous.stderr.contains("--account"),
+        "{}",
+        ambiguous.stderr
+    );
+    client
+        .run(&["--account", "bob@deskline.example", "dnd", "on"])
+        .expect_code(0);
+    let bob_dnd = provider_get(
+        &sandbox,
+        "bob@deskline.example",
+        "Bob-password-1",
+        "services/DoNotDisturb",
+    )
+    .await;
+    assert_eq!(element(&bob_dnd, "active").as_deref(), Some("true"));
+    let dana_dnd = provider_get(&sandbox, DEMO_USER, DEMO_PASSWORD, "services/DoNotDisturb").await;
+    assert_eq!(
+        element(&dana_dnd, "active").as_deref(),
+        Some("false"),
+        "the other account is untouched"
+    );
+    let bob_ro = client
+        .run(&["--account", "bob@deskline.example", "remote-office"])
+        .expect_code(5);
+    assert!(
+        bob_ro.stderr.contains("not available on this line"),
+        "{}",
+        bob_ro.stderr
+    );
+    client
+        .run(&["--account", DEMO_USER, "remote-office"])
+        .expect_code(0);
+    // Signing one out leaves the other signed in.
+    client
+        .run(&["--account", "bob@deskline.example", "logout", "--forget"])
+        .expect_code(0);
+    client.run(&["dnd"]).expect_code(0);
+}

@@ -203,24 +203,41 @@ mod user_keyring {
         Ok(())
     }
 
+    /// A key being invalidated stays visible to searches until the kernel collects it:
+    /// treat revoked and expired keys as absent.
+    fn gone(e: &KeyError) -> bool {
+        matches!(
+            e,
+            KeyError::KeyDoesNotExist | KeyError::KeyRevoked | KeyError::KeyExpired
+        )
+    }
+
     pub fn get(description: &str) -> Result<Option<SecretString>, VaultError> {
         match ring()?.search(description) {
             Ok(key) => {
-                let bytes = key.read_to_vec().map_err(error)?;
+                let bytes = match key.read_to_vec() {
+                    Ok(b) => b,
+                    Err(e) if gone(&e) => return Ok(None),
+                    Err(e) => return Err(error(e)),
+                };
                 let text = String::from_utf8(bytes).map_err(|_| VaultError::Failed {
                     reason: "a stored secret is not text".into(),
                 })?;
                 Ok(Some(SecretString::from(text)))
             }
-            Err(KeyError::KeyDoesNotExist) => Ok(None),
+            Err(e) if gone(&e) => Ok(None),
             Err(e) => Err(error(e)),
         }
     }
 
     pub fn delete(description: &str) -> Result<(), VaultError> {
         match ring()?.search(description) {
-            Ok(key) => key.invalidate().map_err(error),
-            Err(KeyError::KeyDoesNotExist) => Ok(()),
+            Ok(key) => match key.invalidate() {
+                Ok(()) => Ok(()),
+                Err(e) if gone(&e) => Ok(()),
+                Err(e) => Err(error(e)),
+            },
+            Err(e) if gone(&e) => Ok(()),
             Err(e) => Err(error(e)),
         }
     }
