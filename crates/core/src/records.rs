@@ -162,6 +162,25 @@ pub struct DirectoryIndexEntry {
     pub user_id: Option<String>,
 }
 
+impl DirectoryIndexEntry {
+    /// The personal directory's entries as index entries.
+    pub fn from_personal(dir: &crate::domain::settings::PersonalDirectory) -> Vec<Self> {
+        dir.entries
+            .iter()
+            .map(|(name, number)| Self {
+                source: DirectorySource::Personal,
+                name: name.clone(),
+                number: Some(number.to_string()),
+                extension: None,
+                mobile: None,
+                email: None,
+                department: None,
+                user_id: None,
+            })
+            .collect()
+    }
+}
+
 /// Direction of a call Deskline saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -481,20 +481,7 @@ impl SyncEngine {
 
     async fn index_personal(&self, value: &Setting) -> Result<(), SyncError> {
         if let Setting::PersonalDirectory(dir) = value {
-            let entries: Vec<DirectoryIndexEntry> = dir
-                .entries
-                .iter()
-                .map(|(name, number)| DirectoryIndexEntry {
-                    source: DirectorySource::Personal,
-                    name: name.clone(),
-                    number: Some(number.to_string()),
-                    extension: None,
-                    mobile: None,
-                    email: None,
-                    department: None,
-                    user_id: None,
-                })
-                .collect();
+            let entries = DirectoryIndexEntry::from_personal(dir);
             self.store
                 .replace_directory(&self.account, DirectorySource::Personal, &entries)
                 .await?;

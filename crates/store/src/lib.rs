@@ -117,53 +117,52 @@ fn account_json(account: &Account) -> Result<String, StoreError> {
     to_json(account)
 }
 
-fn read_edit(row: &rusqlite::Row<'_>) -> rusqlite::Result<[String; 7]> {
-    Ok([
-        row.get::<_, i64>(0)?.to_string(),
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get::<_, i64>(5)?.to_string(),
-        row.get::<_, Option<String>>(6)?.unwrap_or_default(),
-    ])
-}
-
 const EDIT_COLUMNS: &str =
-    "id, account, base, desired, state, base_version, next_attempt_at, attempts, created_at, sent";
+    "id, account, base, desired, sent, state, base_version, attempts, next_attempt_at, created_at";
 
-fn edit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<String>, u32, String)> {
-    let mut fields = read_edit(row)?.to_vec();
-    let attempts: i64 = row.get(7)?;
-    let created: String = row.get(8)?;
-    fields.push(row.get(9)?);
-    Ok((fields, attempts.max(0) as u32, created))
+/// An outbox row as stored, before its JSON is read.
+struct EditRow {
+    id: i64,
+    account: String,
+    base: String,
+    desired: String,
+    sent: String,
+    state: String,
+    base_version: i64,
+    attempts: i64,
+    next_attempt_at: Option<String>,
+    created_at: String,
 }
 
-fn build_edit(
-    (f, attempts, created): (Vec<String>, u32, String),
-) -> Result<OutboxEdit, StoreError> {
-    let base: Setting = from_json(&f[2])?;
+fn edit_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EditRow> {
+    Ok(EditRow {
+        id: row.get(0)?,
+        account: row.get(1)?,
+        base: row.get(2)?,
+        desired: row.get(3)?,
+        sent: row.get(4)?,
+        state: row.get(5)?,
+        base_version: row.get(6)?,
+        attempts: row.get(7)?,
+        next_attempt_at: row.get(8)?,
+        created_at: row.get(9)?,
+    })
+}
+
+fn build_edit(row: EditRow) -> Result<OutboxEdit, StoreError> {
+    let base: Setting = from_json(&row.base)?;
     Ok(OutboxEdit {
-        id: f[0].parse().map_err(|_| StoreError::Corrupt {
-            reason: "edit id".into(),
-        })?,
-        account: AccountId(f[1].clone()),
+        id: row.id,
+        account: AccountId(row.account),
         key: base.key(),
-        desired: from_json(&f[3])?,
-        sent: from_json(&f[7])?,
         base,
-        state: from_json(&f[4])?,
-        base_version: f[5].parse().map_err(|_| StoreError::Corrupt {
-            reason: "edit version".into(),
-        })?,
-        next_attempt_at: if f[6].is_empty() {
-            None
-        } else {
-            Some(parse_ts(&f[6])?)
-        },
-        attempts,
-        created_at: parse_ts(&created)?,
+        base_version: row.base_version,
+        desired: from_json(&row.desired)?,
+        sent: from_json(&row.sent)?,
+        state: from_json(&row.state)?,
+        attempts: u32::try_from(row.attempts).unwrap_or(0),
+        next_attempt_at: row.next_attempt_at.as_deref().map(parse_ts).transpose()?,
+        created_at: parse_ts(&row.created_at)?,
     })
 }
 
@@ -490,7 +489,7 @@ impl Store for SqliteStore {
                     &tx,
                     &account.0,
                     DirectorySource::Personal,
-                    &personal_entries(dir),
+                    &DirectoryIndexEntry::from_personal(dir),
                 )?;
             }
             tx.commit().map_err(sql)?;
@@ -601,23 +600,6 @@ impl Store for SqliteStore {
             .await?;
         rows.iter().map(|r| from_json(r)).collect()
     }
-}
-
-/// The personal directory as index entries.
-pub fn personal_entries(dir: &PersonalDirectory) -> Vec<DirectoryIndexEntry> {
-    dir.entries
-        .iter()
-        .map(|(name, number)| DirectoryIndexEntry {
-            source: DirectorySource::Personal,
-            name: name.clone(),
-            number: Some(number.to_string()),
-            extension: None,
-            mobile: None,
-            email: None,
-            department: None,
-            user_id: None,
-        })
-        .collect()
 }
 
 impl SqliteStore {
