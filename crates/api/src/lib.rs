@@ -97,7 +97,15 @@ impl Deskline {
         };
         create_private_dir(&data_dir).await?;
         let store = deskline_store::SqliteStore::open(&data_dir.join("deskline.sqlite3")).await?;
-        let vault = deskline_vault::KeyringVault::platform_default();
+        // Choosing the keychain may ask the session bus (a blocking call): not on an async
+        // thread.
+        let vault = tokio::task::spawn_blocking(deskline_vault::KeyringVault::platform_default)
+            .await
+            .map_err(|e| {
+                ApiError::Vault(deskline_core::VaultError::Failed {
+                    reason: e.to_string(),
+                })
+            })?;
         let accounts = Accounts::new(Arc::new(store), Arc::new(vault), connector);
         Ok(Self { data_dir, accounts })
     }

@@ -135,15 +135,20 @@ pub async fn login(args: LoginArgs, global: &GlobalOpts) -> anyhow::Result<ExitC
         ctx.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    let server = match args.server {
-        Some(s) => s,
-        None => prompt("Server address")?,
-    };
-    let user = match args.user {
-        Some(u) => u,
-        None => prompt("User ID")?,
-    };
-    let password = read_password(args.password_stdin)?;
+    // Prompts and reading standard input block: keep them off the async threads.
+    let from_stdin = args.password_stdin;
+    let (server, user, password) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let server = match args.server {
+            Some(s) => s,
+            None => prompt("Server address")?,
+        };
+        let user = match args.user {
+            Some(u) => u,
+            None => prompt("User ID")?,
+        };
+        Ok((server, user, read_password(from_stdin)?))
+    })
+    .await??;
     let deskline = Deskline::open(OpenOptions {
         data_dir: global.data_dir.clone(),
         extra_ca_pem: context::extra_ca(global).await?,
