@@ -1,14 +1,40 @@
 //! Device management: fetches a soft client's `config.xml` from its `deviceTypeUrl` with
 //! HTTP Digest (RFC 7616, via the `digest_auth` crate), answering a stale nonce once more.
-//! Plain HTTP only to loopback, as everywhere.
+//! The last challenge of each server is kept and answered up front (with the next nonce
+//! count), saving a round trip per fetch while the nonce lives. Plain HTTP only to loopback.
 
 use crate::http::{check_scheme, status_error, transport_error};
 use deskline_core::ProviderError;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use url::Url;
+
+/// The last Digest challenge of each device-management server.
+pub type Challenges = Arc<Mutex<HashMap<String, digest_auth::WwwAuthenticateHeader>>>;
+
+fn answer(
+    prompt: &mut digest_auth::WwwAuthenticateHeader,
+    url: &Url,
+    user: &str,
+    password: &str,
+) -> Result<String, ProviderError> {
+    let uri = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let context = digest_auth::AuthContext::new(user, password, uri);
+    prompt
+        .respond(&context)
+        .map(|a| a.to_header_string())
+        .map_err(|e| ProviderError::Protocol {
+            reason: format!("cannot answer the Digest challenge ({e})"),
+        })
+}
 
 /// GETs `{type_url}config.xml` with Digest credentials.
 pub async fn fetch_config(
     client: &reqwest::Client,
+    challenges: &Challenges,
     type_url: &str,
     user: &str,
     password: &str,
@@ -22,7 +48,15 @@ pub async fn fetch_config(
             reason: e.to_string(),
         })?;
     check_scheme(&url)?;
-    let mut authorization: Option<String> = None;
+    let server = format!("{}://{}", url.scheme(), url.authority());
+    // Answer the server's last challenge up front; a refusal falls back to a fresh one.
+    let mut authorization: Option<String> = match challenges.lock() {
+        Ok(mut cache) => cache
+            .get_mut(&server)
+            .and_then(|prompt| answer(prompt, &url, user, password).ok()),
+        Err(_) => None,
+    };
+    let mut preemptive = authorization.is_some();
     for _ in 0..3 {
         let mut request = client.get(url.clone());
         if let Some(a) = &authorization {
@@ -41,26 +75,20 @@ pub async fn fetch_config(
                 .map(str::to_owned)
                 .ok_or(ProviderError::Unauthorized)?;
             let stale = challenge.to_ascii_lowercase().contains("stale=true");
-            if authorization.is_some() && !stale {
+            if authorization.is_some() && !stale && !preemptive {
                 return Err(ProviderError::Forbidden {
                     reason: "the device-management credentials were refused".into(),
                 });
             }
+            preemptive = false;
             let mut prompt =
                 digest_auth::parse(&challenge).map_err(|e| ProviderError::Protocol {
                     reason: format!("bad Digest challenge ({e})"),
                 })?;
-            let uri = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_owned(),
-            };
-            let context = digest_auth::AuthContext::new(user, password, uri);
-            let answer = prompt
-                .respond(&context)
-                .map_err(|e| ProviderError::Protocol {
-                    reason: format!("cannot answer the Digest challenge ({e})"),
-                })?;
-            authorization = Some(answer.to_header_string());
+            authorization = Some(answer(&mut prompt, &url, user, password)?);
+            if let Ok(mut cache) = challenges.lock() {
+                cache.insert(server.clone(), prompt);
+            }
             continue;
         }
         let body = response

@@ -53,6 +53,7 @@ impl Default for XsiOptions {
 pub struct XsiConnector {
     client: reqwest::Client,
     options: XsiOptions,
+    challenges: dms::Challenges,
 }
 
 impl XsiConnector {
@@ -76,7 +77,11 @@ impl XsiConnector {
         let client = builder.build().map_err(|e| ProviderError::Tls {
             reason: format!("the HTTPS client could not start ({e})"),
         })?;
-        Ok(Self { client, options })
+        Ok(Self {
+            client,
+            options,
+            challenges: dms::Challenges::default(),
+        })
     }
 }
 
@@ -116,6 +121,7 @@ impl ProviderConnector for XsiConnector {
             root,
             user: user.clone(),
             speed_dial_8_element: Arc::new(Mutex::new("speedDial8Entry")),
+            challenges: self.challenges.clone(),
         }))
     }
 }
@@ -126,6 +132,7 @@ pub struct XsiProvider {
     root: Url,
     user: UserId,
     speed_dial_8_element: Arc<Mutex<&'static str>>,
+    challenges: dms::Challenges,
 }
 
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -245,7 +252,15 @@ impl XsiProvider {
             tracing::info!(device = %device.name, "no device-management access for this soft client");
             return client;
         };
-        match dms::fetch_config(&self.sender.client, type_url, dm_user, dm_password).await {
+        match dms::fetch_config(
+            &self.sender.client,
+            &self.challenges,
+            type_url,
+            dm_user,
+            dm_password,
+        )
+        .await
+        {
             Ok(body) => match wire::sip_config(&body) {
                 Ok((line, password)) => {
                     client.sip = Some(line);

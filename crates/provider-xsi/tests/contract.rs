@@ -332,7 +332,16 @@ async fn validation_errors_carry_the_providers_reason() {
 #[tokio::test]
 async fn soft_clients_with_sip_settings_from_device_management() {
     let sb = sandbox(SandboxConfig::default()).await;
-    let clients = connect(&sb).soft_clients().await.unwrap();
+    let provider = connect(&sb);
+    let clients = provider.soft_clients().await.unwrap();
+    // A second fetch answers the server's last Digest challenge up front.
+    let again = provider.soft_clients().await.unwrap();
+    assert_eq!(again.len(), clients.len());
+    assert!(
+        again
+            .iter()
+            .all(|c| c.sip.is_some() && c.sip_password.is_some())
+    );
     let ports: Vec<&str> = clients.iter().map(|c| c.line_port.as_str()).collect();
     assert_eq!(
         ports,

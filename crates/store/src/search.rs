@@ -7,7 +7,8 @@
 //! digits typed match anywhere inside a number). A query is split into words: a word with
 //! three or more digits matches digits, a two-digit word matches extensions that start
 //! with it, any other word must prefix-match a word of the name, e-mail or department. All
-//! words must match. User text never reaches FTS5 syntax unquoted.
+//! words must match. User text never reaches FTS5 syntax unquoted. Work per keystroke is
+//! bounded (see [`search`]).
 
 use crate::writer::{corrupt, sql};
 use deskline_core::{DirectoryIndexEntry, DirectorySource, StoreError};
@@ -145,7 +146,13 @@ fn terms(text: &str) -> Vec<Term> {
     out
 }
 
-/// Search as you type; see the module doc.
+/// How many candidates one phase of a search reads at most: the work per keystroke stays
+/// bounded however many entries match a short prefix.
+const WINDOW: usize = 200;
+
+/// Search as you type; see the module doc. Two bounded phases: names that start with the
+/// first word typed, then any entry matching every word; each reads at most [`WINDOW`]
+/// candidates, sorted personal → group → enterprise, then by name.
 pub fn search(
     conn: &Connection,
     account: &str,
@@ -156,23 +163,70 @@ pub fn search(
     if terms.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
-    let mut sql_text = String::from("SELECT d.json FROM directory d WHERE d.account = ?1");
-    let mut args: Vec<String> = vec![account.to_owned()];
-    let word_query: Vec<String> = terms
+    let limit = limit.min(WINDOW);
+    let words: Vec<&str> = terms
         .iter()
         .filter_map(|t| match t {
-            Term::Word(w) => Some(format!("{}*", quoted(w))),
+            Term::Word(w) => Some(w.as_str()),
             _ => None,
         })
         .collect();
-    if !word_query.is_empty() {
-        args.push(word_query.join(" AND "));
-        sql_text.push_str(&format!(
-            " AND d.id IN (SELECT rowid FROM directory_words WHERE directory_words MATCH ?{})",
-            args.len()
-        ));
+    let mut found: Vec<(i64, i64, String, String)> = Vec::new();
+    if let Some((first, rest)) = words.split_first() {
+        let mut anchored = vec![format!("{{name}} : ^{}*", quoted(first))];
+        anchored.extend(rest.iter().map(|w| format!("{}*", quoted(w))));
+        found.extend(phase(
+            conn,
+            account,
+            Some(&anchored.join(" AND ")),
+            &terms,
+            &[],
+        )?);
+        if found.len() < limit {
+            let all: Vec<String> = words.iter().map(|w| format!("{}*", quoted(w))).collect();
+            let seen: Vec<i64> = found.iter().map(|f| f.0).collect();
+            found.extend(phase(
+                conn,
+                account,
+                Some(&all.join(" AND ")),
+                &terms,
+                &seen,
+            )?);
+        }
+    } else {
+        found.extend(phase(conn, account, None, &terms, &[])?);
     }
-    for term in &terms {
+    // Anchored matches come first: each phase was sorted on its own.
+    let mut out = Vec::with_capacity(limit);
+    for (_, _, _, json) in found.into_iter().take(limit) {
+        out.push(serde_json::from_str(&json).map_err(corrupt)?);
+    }
+    Ok(out)
+}
+
+/// One bounded phase: candidates from the word index (or the digit/extension filters when
+/// no word was typed), filtered by every digit and extension term, sorted.
+fn phase(
+    conn: &Connection,
+    account: &str,
+    word_query: Option<&str>,
+    terms: &[Term],
+    exclude: &[i64],
+) -> Result<Vec<(i64, i64, String, String)>, StoreError> {
+    let mut args: Vec<String> = vec![account.to_owned()];
+    let mut sql_text = match word_query {
+        Some(q) => {
+            args.push(q.to_owned());
+            String::from(
+                "SELECT d.id, d.source_rank, d.name, d.json FROM directory_words w JOIN directory d ON d.id = w.rowid \
+                 WHERE directory_words MATCH ?2 AND d.account = ?1",
+            )
+        }
+        None => String::from(
+            "SELECT d.id, d.source_rank, d.name, d.json FROM directory d WHERE d.account = ?1",
+        ),
+    };
+    for term in terms {
         match term {
             Term::Digits(d) => {
                 args.push(quoted(d));
@@ -188,27 +242,24 @@ pub fn search(
             Term::Word(_) => {}
         }
     }
-    // Names that start with the first word first, then personal before group before
-    // enterprise, then by name.
-    let first = terms.iter().find_map(|t| match t {
-        Term::Word(w) => Some(w.to_lowercase()),
-        _ => None,
-    });
-    args.push(format!("{}%", first.unwrap_or_default()));
-    sql_text.push_str(&format!(
-        " ORDER BY CASE WHEN lower(d.name) LIKE ?{} THEN 0 ELSE 1 END, d.source_rank, d.name LIMIT {}",
-        args.len(),
-        limit.min(1000)
-    ));
+    sql_text.push_str(&format!(" LIMIT {}", WINDOW + exclude.len()));
     let mut stmt = conn.prepare_cached(&sql_text).map_err(sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))
+    let mut rows = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
         .map_err(sql)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql)?;
-    rows.iter()
-        .map(|j| serde_json::from_str(j).map_err(corrupt))
-        .collect()
+    rows.retain(|r| !exclude.contains(&r.0));
+    rows.truncate(WINDOW);
+    rows.sort_by(|a, b| (a.1, a.2.to_lowercase()).cmp(&(b.1, b.2.to_lowercase())));
+    Ok(rows)
 }
 
 /// The entry whose number, extension or mobile has the same digits; national and
