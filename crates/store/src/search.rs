@@ -214,20 +214,37 @@ fn phase(
     exclude: &[i64],
 ) -> Result<Vec<(i64, i64, String, String)>, StoreError> {
     let mut args: Vec<String> = vec![account.to_owned()];
-    let mut sql_text = match word_query {
-        Some(q) => {
+    // Drive from an index so the phase stops after the window: the word index, else the
+    // digit index (first digit term), else the extension column.
+    let driving_digits = match word_query {
+        Some(_) => None,
+        None => terms.iter().position(|t| matches!(t, Term::Digits(_))),
+    };
+    let mut sql_text = match (word_query, driving_digits) {
+        (Some(q), _) => {
             args.push(q.to_owned());
             String::from(
                 "SELECT d.id, d.source_rank, d.name, d.json FROM directory_words w JOIN directory d ON d.id = w.rowid \
                  WHERE directory_words MATCH ?2 AND d.account = ?1",
             )
         }
-        None => String::from(
+        (None, Some(i)) => {
+            let Term::Digits(d) = &terms[i] else {
+                return Ok(Vec::new());
+            };
+            args.push(quoted(d));
+            String::from(
+                "SELECT d.id, d.source_rank, d.name, d.json FROM directory_digits g JOIN directory d ON d.id = g.rowid \
+                 WHERE directory_digits MATCH ?2 AND d.account = ?1",
+            )
+        }
+        (None, None) => String::from(
             "SELECT d.id, d.source_rank, d.name, d.json FROM directory d WHERE d.account = ?1",
         ),
     };
-    for term in terms {
+    for (i, term) in terms.iter().enumerate() {
         match term {
+            Term::Digits(_) if Some(i) == driving_digits => {}
             Term::Digits(d) => {
                 args.push(quoted(d));
                 sql_text.push_str(&format!(
@@ -258,7 +275,7 @@ fn phase(
         .map_err(sql)?;
     rows.retain(|r| !exclude.contains(&r.0));
     rows.truncate(WINDOW);
-    rows.sort_by(|a, b| (a.1, a.2.to_lowercase()).cmp(&(b.1, b.2.to_lowercase())));
+    rows.sort_by_key(|a| (a.1, a.2.to_lowercase()));
     Ok(rows)
 }
 
