@@ -5,6 +5,7 @@
 mod account;
 mod context;
 mod exit;
+mod listen;
 mod lists;
 mod output;
 mod settings;
@@ -95,6 +96,8 @@ enum Command {
     Calls(lists::CallsArgs),
     /// Click-to-dial: your phone rings, then the number is called.
     Dial(lists::DialArgs),
+    /// Register your line and show incoming calls as desktop notifications until Ctrl-C.
+    Listen(listen::ListenArgs),
     /// Changes waiting for the provider: list, resolve conflicts, discard.
     Changes(lists::ChangesArgs),
     /// Print shell completions.
@@ -171,6 +174,9 @@ async fn run(command: Command, global: &GlobalOpts) -> anyhow::Result<ExitCode> 
     if let Command::Login(args) = command {
         return account::login(args, global).await;
     }
+    if let Command::Listen(args) = command {
+        return listen::run(args, global).await;
+    }
     let ctx = context::Context::open(global).await?;
     let result = match command {
         Command::Logout(args) => account::logout(&ctx, args).await,
@@ -210,7 +216,9 @@ async fn run(command: Command, global: &GlobalOpts) -> anyhow::Result<ExitCode> 
         Command::Calls(args) => lists::calls(&ctx, args).await,
         Command::Dial(args) => lists::dial(&ctx, args).await,
         Command::Changes(args) => lists::changes(&ctx, args).await,
-        Command::Login(_) | Command::Completions { .. } => Ok(ExitCode::SUCCESS),
+        Command::Login(_) | Command::Listen(_) | Command::Completions { .. } => {
+            Ok(ExitCode::SUCCESS)
+        }
     };
     ctx.close().await;
     result
