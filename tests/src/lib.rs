@@ -6,3 +6,6 @@
 
 pub mod bins;
 pub mod cli;
+pub mod dbus;
+pub mod kamailio;
+pub mod sipp;

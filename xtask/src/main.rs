@@ -12,13 +12,36 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Debian packages the tests use, with why. (The SIP and desktop-app suites will add
-/// Kamailio, SIPp, D-Bus with python3-dbusmock, and WebKitWebDriver when they land.)
+/// Debian packages the tests use, with why.
 const TEST_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "building crates that link system libraries"),
     (
         "keyutils",
         "keyctl, to inspect Deskline's entries in the kernel keyring",
+    ),
+    (
+        "kamailio",
+        "the SIP registrar and forking proxy of the SIP suites",
+    ),
+    (
+        "kamailio-tls-modules",
+        "Kamailio's TLS listener, for the SIP-over-TLS suite",
+    ),
+    (
+        "sip-tester",
+        "SIPp: the callers and bad callers of the SIP suites",
+    ),
+    (
+        "stunnel4",
+        "a TLS hop for SIPp, which Debian builds without TLS",
+    ),
+    (
+        "dbus",
+        "a private D-Bus session bus for the notification suites",
+    ),
+    (
+        "python3-dbusmock",
+        "a notification server that records what Deskline shows",
     ),
 ];
 
