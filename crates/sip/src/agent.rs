@@ -1,5 +1,6 @@
 //! The public handle: [`Agent::start`] checks the lines and starts one registration task
-//! per line; [`Agent::network_changed`] re-registers every line at once;
+//! per line and the network watch ([`crate::watch`]); [`Agent::network_changed`]
+//! re-registers every line at once (the watch calls it on a network change or a wake);
 //! [`Agent::shutdown`] ends ringing calls, unregisters every line and stops; the
 //! [`CallControl`] implementation declines ringing calls.
 
@@ -19,6 +20,7 @@ use tokio::task::JoinHandle;
 
 struct Inner {
     calls: Arc<Calls>,
+    events: EventSink,
     stop_tx: watch::Sender<bool>,
     net_tx: watch::Sender<u64>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -95,9 +97,15 @@ impl Agent {
             let task = LineTask::new(config, plan, options.clone(), tuning.clone(), tls, ctx);
             tasks.push(tokio::spawn(task.run(stop_rx.clone(), net_rx.clone())));
         }
+        tasks.push(tokio::spawn(crate::watch::run(
+            tuning.network_poll,
+            net_tx.clone(),
+            stop_rx.clone(),
+        )));
         let agent = Agent {
             inner: Arc::new(Inner {
                 calls,
+                events,
                 stop_tx,
                 net_tx,
                 tasks: Mutex::new(tasks),
@@ -116,7 +124,8 @@ impl Agent {
     }
 
     /// Ends ringing calls (480), unregisters every line (Expires: 0) with a bounded wait,
-    /// reports each line `Unregistered`, and stops. Other handles become inert.
+    /// reports each line `Unregistered`, and stops; when it returns, those events are in
+    /// the event channel. Other handles become inert.
     pub async fn shutdown(self) {
         self.inner.calls.end_all().await;
         let _ = self.inner.stop_tx.send(true);
@@ -131,6 +140,9 @@ impl Agent {
                 abort.abort();
             }
         }
+        // Every event of the shutdown (the calls ended, each line's `Unregistered`) is in
+        // the caller's channel when this returns.
+        let _ = tokio::time::timeout(limit, self.inner.events.flush()).await;
     }
 }
 

@@ -87,6 +87,9 @@ pub struct Tuning {
     pub unregister_timeout: Duration,
     /// Timeout to open a TCP/TLS connection (10 s).
     pub connect_timeout: Duration,
+    /// How often the agent looks for a network change or a wake from sleep
+    /// ([`crate::watch`]); zero turns the watch off (5 s).
+    pub network_poll: Duration,
 }
 
 impl Default for Tuning {
@@ -99,6 +102,7 @@ impl Default for Tuning {
             ring_timeout: Duration::from_secs(180),
             unregister_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(10),
+            network_poll: Duration::from_secs(5),
         }
     }
 }

@@ -12,7 +12,8 @@
 //! task per line), [`auth`] (digest), [`transport`] and [`tls`] (flows), [`wire`]
 //! (pre-validation, framing, responses), [`addr`] (address grammar), [`incoming`]
 //! (ringing calls), [`ghost`] (who may ring), [`caller`] (who is calling), [`reason`]
-//! (why a CANCEL came), [`events`] (the event sink).
+//! (why a CANCEL came), [`events`] (the event sink), [`watch`] (network changes and wake
+//! from sleep).
 
 pub mod addr;
 pub mod agent;
@@ -27,6 +28,7 @@ pub mod reason;
 pub mod registration;
 pub mod tls;
 pub mod transport;
+pub mod watch;
 pub mod wire;
 
 pub use agent::Agent;
