@@ -1,11 +1,14 @@
 //! Deskline's library surface: [`Deskline`] opens the data directory, the store, the
 //! keychain and the provider connector, and hands out the core's [`Accounts`] and
 //! [`Session`]s. The command line, the desktop app and the end-to-end tests all go through
-//! here, so they cannot drift apart. [`demo`] runs the built-in demo provider in-process.
+//! here, so they cannot drift apart. [`demo`] runs the built-in demo provider in-process;
+//! [`calls`] runs the SIP agent and the call tracker on the account's soft clients (or a
+//! line set up by hand).
 //!
 //! Architecture invariant: no behaviour of its own beyond composition and read models
 //! ([`status`]); everything a user can do is a core call.
 
+pub mod calls;
 pub mod demo;
 pub mod status;
 
@@ -49,6 +52,25 @@ pub enum ApiError {
     /// The demo provider could not start.
     #[error("the demo provider could not start ({0})")]
     Demo(String),
+    /// No account is signed in.
+    #[error("no account is signed in: sign in first (`deskline login`)")]
+    NotSignedIn,
+    /// None of the soft clients shared with the user has a usable SIP line.
+    #[error(
+        "no line configured: no soft client with SIP settings and a saved SIP password is shared with you; sync again, check the devices your administrator shared, or set a line up by hand"
+    )]
+    NoLines,
+    /// A line set up by hand cannot be used.
+    #[error("SIP line {line}: {reason}")]
+    InvalidLine {
+        /// The line.
+        line: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The SIP agent refused the lines.
+    #[error(transparent)]
+    Sip(#[from] deskline_sip::SipError),
 }
 
 /// How to open Deskline.

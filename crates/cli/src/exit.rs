@@ -84,6 +84,7 @@ pub fn classify(error: &anyhow::Error) -> u8 {
                 ApiError::Session(s) => session_code(s),
                 ApiError::Sync(s) => sync_code(s),
                 ApiError::Provider(p) => provider_code(p),
+                ApiError::NotSignedIn => AUTH,
                 _ => FAILURE,
             };
         }

@@ -18,23 +18,22 @@ use crate::GlobalOpts;
 use crate::exit::{self, fail};
 use crate::output;
 use anyhow::Context as _;
-use deskline_core::calls::tracker::{CallTracker, TrackedLine, TrackerEvent};
+use deskline_api::ApiError;
+use deskline_api::calls::{CallPlan, Calls, LineStates, ManualLine, manual_call_plan};
+use deskline_core::calls::tracker::TrackerEvent;
 use deskline_core::calls::{CallEndReason, NotificationAction};
-use deskline_core::{Account, AccountId, SipLine, SipUri, Store, Transport, UserId};
+use deskline_core::{SipLine, SipUri, Transport};
 use deskline_notifier::DesktopNotifier;
-use deskline_sip::{Agent, AgentOptions, LineConfig, SipError};
+use deskline_sip::{AgentOptions, SipError};
 use secrecy::SecretString;
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, oneshot};
-
-/// The manual-mode history's file in the data directory.
-const MANUAL_STORE: &str = "manual-lines.sqlite3";
+use tokio::sync::{broadcast, mpsc};
 
 /// `deskline listen` options.
 #[derive(Debug, clap::Args)]
@@ -81,13 +80,6 @@ fn parse_transport(raw: &str) -> Result<Transport, String> {
     Transport::parse(raw).ok_or_else(|| format!("'{raw}' is not udp, tcp or tls"))
 }
 
-/// What to register and where calls are recorded.
-struct Plan {
-    lines: Vec<LineConfig>,
-    tracked: Vec<TrackedLine>,
-    store: Arc<dyn Store>,
-}
-
 /// Runs `deskline listen`.
 pub async fn run(args: ListenArgs, global: &GlobalOpts) -> anyhow::Result<ExitCode> {
     let tls_ca = match &args.tls_ca {
@@ -117,39 +109,23 @@ pub async fn run(args: ListenArgs, global: &GlobalOpts) -> anyhow::Result<ExitCo
         Err(e) => eprintln!("deskline: warning: {e}; calls are still printed here"),
     }
 
-    let (agent, line_events) = Agent::start(plan.lines, options)
+    let (calls, mut events) = Calls::start(plan, options, Arc::new(notifier.clone()), action_rx)
         .await
         .map_err(|e| match e {
-            SipError::InvalidLine { .. } | SipError::DuplicateLine { .. } => fail(
+            ApiError::Sip(SipError::InvalidLine { .. } | SipError::DuplicateLine { .. }) => fail(
                 if manual { exit::USAGE } else { exit::FAILURE },
                 e.to_string(),
             ),
             other => fail(exit::FAILURE, other.to_string()),
         })?;
-    let line_count = plan.tracked.len();
-    let tracker = CallTracker::new(
-        plan.store,
-        Arc::new(notifier.clone()),
-        Arc::new(agent.clone()),
-        plan.tracked,
-    );
-    let mut events = tracker.subscribe();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let tracker_task = tokio::spawn(tracker.run(line_events, action_rx, async move {
-        let _ = stop_rx.await;
-    }));
 
     let mut printer = Printer::new(global.json);
-    let mut state = Lines::new(line_count);
+    let mut state = LineStates::new(calls.line_count());
     let stop = watch(&mut events, &mut printer, &mut state, args.register_timeout).await;
 
     // Unregister first: the agent ends ringing calls and reports it; the tracker records
-    // and prints that before it stops.
-    agent.shutdown().await;
-    let _ = stop_tx.send(());
-    if tracker_task.await.is_err() {
-        tracing::warn!("the call tracker stopped abnormally");
-    }
+    // and emits that before it stops, and everything is printed.
+    calls.shutdown().await;
     loop {
         match events.recv().await {
             Ok(event) => printer.print(&event),
@@ -183,7 +159,7 @@ async fn manual_plan(
     args: &ListenArgs,
     global: &GlobalOpts,
     tls_ca: Option<String>,
-) -> anyhow::Result<Plan> {
+) -> anyhow::Result<CallPlan> {
     let raw = args.line.as_deref().unwrap_or_default();
     let aor = SipUri::parse(raw).map_err(|e| fail(exit::USAGE, format!("--line: {e}")))?;
     let auth_user = args
@@ -199,53 +175,24 @@ async fn manual_plan(
         outbound_proxy: args.proxy.clone(),
         transport: args.transport.unwrap_or_default(),
         display_name: args.label.clone(),
-        aor: aor.clone(),
+        aor,
     };
     let from_stdin = args.password_stdin;
     let password = tokio::task::spawn_blocking(move || read_password(from_stdin)).await??;
-
     let data_dir = data_dir(global)?;
-    create_private_dir(&data_dir).await?;
-    let store: Arc<dyn Store> =
-        Arc::new(deskline_store::SqliteStore::open(&data_dir.join(MANUAL_STORE)).await?);
-    let account = line_account(&aor)?;
-    if !store.accounts().await?.iter().any(|a| a.id == account.id) {
-        store.upsert_account(&account).await?;
-    }
-    let tracked = TrackedLine {
-        aor: aor.as_str().to_owned(),
-        account: account.id,
-        label: args
-            .label
-            .clone()
-            .unwrap_or_else(|| aor.as_str().to_owned()),
-    };
-    let config = LineConfig {
-        line,
-        password,
-        expires: args.expires,
-        tls_ca_pem: tls_ca,
-    };
-    Ok(Plan {
-        lines: vec![config],
-        tracked: vec![tracked],
-        store,
-    })
-}
-
-/// The pseudo-account a manually given line's calls are recorded under.
-fn line_account(aor: &SipUri) -> anyhow::Result<Account> {
-    let user = format!("{}@{}", aor.user(), aor.host_port());
-    let user_id = UserId::parse(&user).map_err(|e| fail(exit::USAGE, format!("--line: {e}")))?;
-    let server =
-        url::Url::parse(aor.as_str()).map_err(|e| fail(exit::USAGE, format!("--line: {e}")))?;
-    Ok(Account {
-        id: AccountId(format!("line:{user}")),
-        server,
-        user_id,
-        sign_in_automatically: false,
-        added_at: time::OffsetDateTime::now_utc(),
-        last_sync_at: None,
+    manual_call_plan(
+        &data_dir,
+        ManualLine {
+            line,
+            password,
+            expires: args.expires,
+            tls_ca_pem: tls_ca,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::InvalidLine { .. } => fail(exit::USAGE, format!("--line: {e}")),
+        other => other.into(),
     })
 }
 
@@ -253,7 +200,7 @@ async fn account_plan(
     args: &ListenArgs,
     global: &GlobalOpts,
     tls_ca: Option<String>,
-) -> anyhow::Result<Plan> {
+) -> anyhow::Result<CallPlan> {
     let deskline = deskline_api::Deskline::open(deskline_api::OpenOptions {
         data_dir: global.data_dir.clone(),
         extra_ca_pem: crate::context::extra_ca(global).await?,
@@ -263,44 +210,20 @@ async fn account_plan(
         Some(wanted) => vec![deskline.accounts().choose(Some(wanted)).await?],
         None => deskline.accounts().list().await?,
     };
-    if accounts.is_empty() {
-        return Err(fail(
-            exit::AUTH,
-            "no line configured: sign in with `deskline login` (your shared soft clients are synced then), or give one with --line",
-        ));
-    }
-    let mut lines = Vec::new();
-    let mut tracked = Vec::new();
-    for account in &accounts {
-        for (line, password) in deskline.sip_lines(&account.id).await? {
-            tracked.push(TrackedLine {
-                aor: line.aor.as_str().to_owned(),
-                account: account.id.clone(),
-                label: line
-                    .display_name
-                    .clone()
-                    .filter(|d| !d.trim().is_empty())
-                    .unwrap_or_else(|| line.aor.as_str().to_owned()),
-            });
-            lines.push(LineConfig {
-                line,
-                password,
-                expires: args.expires,
-                tls_ca_pem: tls_ca.clone(),
-            });
-        }
-    }
-    if lines.is_empty() {
-        return Err(fail(
-            exit::FAILURE,
-            "no line configured: no soft client with SIP settings and a saved SIP password is shared with you; run `deskline sync` and check `deskline devices`, or give a line with --line",
-        ));
-    }
-    Ok(Plan {
-        lines,
-        tracked,
-        store: deskline.store(),
-    })
+    deskline
+        .account_call_plan(&accounts, args.expires, tls_ca)
+        .await
+        .map_err(|e| match e {
+            ApiError::NotSignedIn => fail(
+                exit::AUTH,
+                "no line configured: sign in with `deskline login` (your shared soft clients are synced then), or give one with --line",
+            ),
+            ApiError::NoLines => fail(
+                exit::FAILURE,
+                "no line configured: no soft client with SIP settings and a saved SIP password is shared with you; run `deskline sync` and check `deskline devices`, or give a line with --line",
+            ),
+            other => other.into(),
+        })
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
@@ -340,24 +263,6 @@ fn data_dir(global: &GlobalOpts) -> anyhow::Result<PathBuf> {
     }
 }
 
-async fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let context = || {
-        format!(
-            "Deskline's data directory {} could not be created; choose another with --data-dir",
-            dir.display()
-        )
-    };
-    tokio::fs::create_dir_all(dir).await.with_context(context)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .await
-            .with_context(context)?;
-    }
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------
 // Watching: printing events and deciding when to stop.
 
@@ -371,63 +276,6 @@ enum Stop {
     Rejected(String),
     /// No line registered in time.
     NotRegistered(String),
-}
-
-/// The registration state of every line.
-struct Lines {
-    count: usize,
-    registered: HashMap<String, bool>,
-    rejected: HashMap<String, String>,
-    last_failure: Option<String>,
-}
-
-impl Lines {
-    fn new(count: usize) -> Self {
-        Self {
-            count,
-            registered: HashMap::new(),
-            rejected: HashMap::new(),
-            last_failure: None,
-        }
-    }
-
-    fn update(&mut self, event: &TrackerEvent) {
-        match event {
-            TrackerEvent::Registered { line, .. } => {
-                self.registered.insert(line.clone(), true);
-                self.rejected.remove(line);
-            }
-            TrackerEvent::RegistrationFailed {
-                line,
-                reason,
-                permanent,
-            } => {
-                self.registered.insert(line.clone(), false);
-                self.last_failure = Some(format!("{line}: {reason}"));
-                if *permanent {
-                    self.rejected.insert(line.clone(), reason.clone());
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn any_registered(&self) -> bool {
-        self.registered.values().any(|r| *r)
-    }
-
-    /// Every line was refused for good (credentials): the reasons.
-    fn all_rejected(&self) -> Option<String> {
-        (self.count > 0 && self.rejected.len() >= self.count).then(|| {
-            let mut reasons: Vec<String> = self
-                .rejected
-                .iter()
-                .map(|(line, reason)| format!("{line}: {reason}"))
-                .collect();
-            reasons.sort();
-            reasons.join("; ")
-        })
-    }
 }
 
 async fn signal() {
@@ -456,7 +304,7 @@ async fn signal() {
 async fn watch(
     events: &mut broadcast::Receiver<TrackerEvent>,
     printer: &mut Printer,
-    state: &mut Lines,
+    state: &mut LineStates,
     register_timeout: u64,
 ) -> Stop {
     let signal = signal();
@@ -474,9 +322,9 @@ async fn watch(
                 }
             } => {
                 let reason = state
-                    .last_failure
-                    .clone()
-                    .unwrap_or_else(|| "the registrar did not answer".to_owned());
+                    .last_failure()
+                    .unwrap_or("the registrar did not answer")
+                    .to_owned();
                 return Stop::NotRegistered(reason);
             }
             event = events.recv() => match event {
@@ -594,42 +442,6 @@ impl Printer {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    fn failed(line: &str, permanent: bool) -> TrackerEvent {
-        TrackerEvent::RegistrationFailed {
-            line: line.into(),
-            reason: "SIP credentials rejected".into(),
-            permanent,
-        }
-    }
-
-    #[test]
-    fn stops_only_when_every_line_is_rejected() {
-        let mut lines = Lines::new(2);
-        lines.update(&failed("sip:a@x", true));
-        assert!(lines.all_rejected().is_none());
-        lines.update(&failed("sip:b@x", false));
-        assert!(lines.all_rejected().is_none());
-        lines.update(&failed("sip:b@x", true));
-        let reasons = lines.all_rejected().unwrap();
-        assert!(
-            reasons.contains("sip:a@x") && reasons.contains("sip:b@x"),
-            "{reasons}"
-        );
-        lines.update(&TrackerEvent::Registered {
-            line: "sip:a@x".into(),
-            expires: 60,
-        });
-        assert!(lines.all_rejected().is_none());
-        assert!(lines.any_registered());
-    }
-
-    #[test]
-    fn the_line_account_is_apart_from_real_accounts() {
-        let account = line_account(&SipUri::parse("sip:alice@127.0.0.1:5070").unwrap()).unwrap();
-        assert_eq!(account.id.0, "line:alice@127.0.0.1:5070");
-        assert_eq!(account.user_id.as_str(), "alice@127.0.0.1:5070");
-    }
 
     #[test]
     fn text_lines_name_the_caller() {

@@ -178,14 +178,14 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn the_poll_loop_stops_and_a_zero_poll_never_starts() {
         let (generation, _rx) = watch::channel(0u64);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(run(Duration::from_secs(5), generation.clone(), stop_rx));
-        tokio::time::sleep(Duration::from_secs(12)).await;
+        let task = tokio::spawn(run(Duration::from_millis(20), generation.clone(), stop_rx));
+        tokio::time::sleep(Duration::from_millis(120)).await;
         stop_tx.send(true).unwrap();
-        tokio::time::timeout(Duration::from_secs(30), task)
+        tokio::time::timeout(Duration::from_secs(5), task)
             .await
             .unwrap_or_else(|_| panic!("the watch did not stop"))
             .unwrap();
