@@ -7,6 +7,9 @@
 //!   built-in demo provider.
 //! - `cargo xtask test`: setup, then formatting, clippy, and every test of the workspace.
 //! - `cargo xtask bench`: the benchmarks (not part of `test`).
+//! - `cargo xtask fuzz [SECONDS_PER_TARGET]`: a bounded coverage-guided fuzzing run (default
+//!   60 s per target) of the SIP crate's parsers of network input (`crates/sip/fuzz`,
+//!   cargo-fuzz on stable via `RUSTC_BOOTSTRAP`); not part of `test` or CI.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -58,11 +61,14 @@ fn main() -> Result<()> {
         "demo" => demo(&rest),
         "test" => test(&rest),
         "bench" => bench(&rest),
+        "fuzz" => fuzz(&rest),
         "help" | "--help" | "-h" => {
-            println!("cargo xtask setup | demo [-- ARGS] | test | bench");
+            println!(
+                "cargo xtask setup | demo [-- ARGS] | test | bench | fuzz [SECONDS_PER_TARGET]"
+            );
             Ok(())
         }
-        other => bail!("unknown xtask command '{other}': use setup, demo, test or bench"),
+        other => bail!("unknown xtask command '{other}': use setup, demo, test, bench or fuzz"),
     }
 }
 
@@ -298,4 +304,76 @@ fn bench_cli_status() -> Result<()> {
     let _ = sandbox.kill();
     let _ = sandbox.wait();
     result
+}
+
+/// The cargo-fuzz project of the SIP crate, and its targets with read-only seed corpora
+/// (passed to libFuzzer after the target's own corpus, which is the one it writes to).
+const FUZZ_DIR: &str = "crates/sip/fuzz";
+const FUZZ_TARGETS: &[(&str, &[&str])] = &[
+    // The RFC 4475 torture messages, one datagram a file.
+    ("datagram", &["tests/fixtures/sip/rfc4475"]),
+    ("stream_framing", &[]),
+    ("headers", &[]),
+];
+
+fn has_cargo_fuzz() -> bool {
+    cargo()
+        .args(["fuzz", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Runs every SIP fuzz target for a bounded time; fails if any finds a crash (libFuzzer
+/// leaves the reproducer in `crates/sip/fuzz/artifacts/TARGET/`).
+fn fuzz(args: &[String]) -> Result<()> {
+    let seconds: u64 = match args.first() {
+        Some(s) => s
+            .parse()
+            .with_context(|| format!("SECONDS_PER_TARGET must be a whole number, not '{s}'"))?,
+        None => 60,
+    };
+    if !has_cargo_fuzz() {
+        run(cargo().args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    // Never the workspace's target directory: other builds hold its lock, and the
+    // instrumented build shares nothing with them anyway.
+    let home = std::env::var_os("HOME").context("HOME is not set")?;
+    let target = PathBuf::from(home).join(".cache/deskline/fuzz-target");
+    let root = std::env::current_dir()?;
+    let fuzz_dir = root.join(FUZZ_DIR);
+    let mut crashed = Vec::new();
+    for (name, seeds) in FUZZ_TARGETS {
+        let corpus = fuzz_dir.join("corpus").join(name);
+        std::fs::create_dir_all(&corpus).with_context(|| format!("create {}", corpus.display()))?;
+        let mut cmd = cargo();
+        cmd.current_dir(&fuzz_dir)
+            // cargo-fuzz passes nightly-only flags (-Z sanitizer, sancov passes); the
+            // project pins no nightly, so let the stable compiler accept them.
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["fuzz", "run", name])
+            .arg(&corpus)
+            .args(seeds.iter().map(|s| root.join(s)))
+            .args([
+                "--".to_owned(),
+                format!("-max_total_time={seconds}"),
+                "-rss_limit_mb=2048".to_owned(),
+            ]);
+        if let Err(e) = run(&mut cmd) {
+            eprintln!("xtask: fuzz target {name} failed: {e:#}");
+            crashed.push(*name);
+        }
+    }
+    if !crashed.is_empty() {
+        bail!(
+            "fuzz targets failed: {} (reproducers in {FUZZ_DIR}/artifacts/)",
+            crashed.join(", ")
+        );
+    }
+    eprintln!(
+        "xtask: {} fuzz targets ran {seconds} s each without a crash",
+        FUZZ_TARGETS.len()
+    );
+    Ok(())
 }

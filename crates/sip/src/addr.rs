@@ -229,11 +229,20 @@ fn one(cur: &mut Cursor<'_>, list: bool) -> Result<NameAddr, AddrError> {
         if inner.is_empty() || inner.chars().any(|c| c.is_whitespace() || c == '<') {
             return Err(AddrError("spaces or '<' inside <uri>"));
         }
+        if inner.chars().any(char::is_control) {
+            return Err(AddrError("control characters inside the URI"));
+        }
         inner
     } else {
-        let uri = cur.take_while(|c| !matches!(c, ';' | ',' | ' ' | '\t' | '\r' | '\n'));
+        // The same characters end or spoil a URI with or without brackets: any
+        // whitespace ends it (what follows must then be parameters), control characters
+        // are never part of one.
+        let uri = cur.take_while(|c| !matches!(c, ';' | ',') && !c.is_whitespace());
         if uri.contains(['?', '<', '>', '"']) {
             return Err(AddrError("a URI with headers must be enclosed in <>"));
+        }
+        if uri.chars().any(char::is_control) {
+            return Err(AddrError("control characters inside the URI"));
         }
         uri
     };
@@ -409,5 +418,19 @@ mod tests {
             let _ = uri_user(s);
             let _ = uri_host_port(s);
         }
+    }
+
+    #[test]
+    fn whitespace_and_control_characters_spoil_a_uri_with_or_without_brackets() {
+        // Found by the `headers` fuzz target: VT inside an unbracketed URI was accepted
+        // while the same URI in <> was refused.
+        for uri in ["nH:\u{7}\u{b}\u{7}", "sip:a\u{b}b@x", "sip:a\u{a0}b@x", "sip:a\u{7}b@x"] {
+            assert!(parse(uri).is_err(), "{uri:?}");
+            assert!(parse_list(uri).is_err(), "{uri:?}");
+            let bracketed = format!("<{uri}>");
+            assert!(parse(&bracketed).is_err(), "{bracketed:?}");
+        }
+        assert!(parse("sip:alice@example.com;tag=1").is_ok());
+        assert!(parse("<sip:alice@example.com>;tag=1").is_ok());
     }
 }
