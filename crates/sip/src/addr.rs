@@ -424,7 +424,12 @@ mod tests {
     fn whitespace_and_control_characters_spoil_a_uri_with_or_without_brackets() {
         // Found by the `headers` fuzz target: VT inside an unbracketed URI was accepted
         // while the same URI in <> was refused.
-        for uri in ["nH:\u{7}\u{b}\u{7}", "sip:a\u{b}b@x", "sip:a\u{a0}b@x", "sip:a\u{7}b@x"] {
+        for uri in [
+            "nH:\u{7}\u{b}\u{7}",
+            "sip:a\u{b}b@x",
+            "sip:a\u{a0}b@x",
+            "sip:a\u{7}b@x",
+        ] {
             assert!(parse(uri).is_err(), "{uri:?}");
             assert!(parse_list(uri).is_err(), "{uri:?}");
             let bracketed = format!("<{uri}>");
