@@ -1,0 +1,211 @@
+// The app's reactive state (Svelte 5 runes): who is signed in, the account at a glance,
+// every setting with its sync status, the line, sync progress, the page shown, and
+// messages. It reloads from the backend when the backend says something changed.
+import type { AccountStatus, AppState, LineState, Setting, SettingKey, SettingView } from './bindings';
+import { BackendError, type Backend, type Unsubscribe } from './backend';
+import { isPage, type Page } from './settings';
+
+export type Phase = 'loading' | 'signed_out' | 'syncing' | 'ready';
+
+export interface Toast {
+  id: number;
+  tone: 'info' | 'error';
+  text: string;
+}
+
+export class App {
+  readonly backend: Backend;
+  phase = $state<Phase>('loading');
+  state = $state<AppState | null>(null);
+  status = $state<AccountStatus | null>(null);
+  settings = $state<SettingView[]>([]);
+  line = $state<LineState>({ sip: 'off', lines: [], ringing: [], missed: 0 });
+  progress = $state<{ done: number; total: number; step: string } | null>(null);
+  page = $state<Page>('home');
+  toasts = $state<Toast[]>([]);
+  dialRequest = $state<string | null>(null);
+  syncing = $state(false);
+  private nextToast = 1;
+  /** Syncs finished since start: a first sync can finish while the state is still loading. */
+  private syncsFinished = 0;
+  private subs: Unsubscribe[] = [];
+  private reloadTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  /** Subscribes to the backend's events and loads the first screen. */
+  async start(initialPage?: string) {
+    if (initialPage && isPage(initialPage)) this.page = initialPage;
+    this.subs.push(
+      this.backend.onSyncEvent((e) => {
+        if (e.type === 'started') {
+          this.syncing = true;
+          if (this.phase === 'syncing') this.progress = { done: 0, total: e.total, step: '' };
+        } else if (e.type === 'progress') {
+          if (this.phase === 'syncing') this.progress = { done: e.done, total: e.total, step: e.step };
+        } else if (e.type === 'finished') {
+          this.syncsFinished += 1;
+          this.syncing = false;
+          this.progress = null;
+          if (e.failed_steps.length > 0) {
+            this.toast('error', `Some of your line could not be read: ${e.failed_steps.join('; ')}`);
+          }
+          if (this.phase === 'syncing') this.phase = 'ready';
+          this.scheduleReload();
+        } else {
+          this.scheduleReload();
+        }
+      }),
+      this.backend.onAppEvent((e) => {
+        if (e.type === 'session_changed') void this.loadState();
+        else if (e.type === 'navigate' && isPage(e.page)) this.page = e.page;
+        else if (e.type === 'dial_request') this.dialRequest = e.destination;
+        else if (e.type === 'line_changed') this.line = e.state;
+      }),
+    );
+    await this.loadState();
+    const pending = await this.backend.takePendingDial().catch(() => null);
+    if (pending) this.dialRequest = pending;
+  }
+
+  stop() {
+    this.subs.forEach((u) => u());
+    this.subs = [];
+  }
+
+  /** Re-reads who is signed in and everything shown. */
+  async loadState() {
+    const finishedBefore = this.syncsFinished;
+    try {
+      this.state = await this.backend.appState();
+      if (!this.state.signed_in) {
+        this.phase = 'signed_out';
+        this.status = null;
+        this.settings = [];
+        return;
+      }
+      await this.reload();
+      this.line = await this.backend.lineState();
+      if (this.phase !== 'syncing') {
+        const synced = this.syncsFinished !== finishedBefore || !!this.status?.last_sync_at || this.settings.length > 0;
+        this.phase = synced ? 'ready' : 'syncing';
+      }
+    } catch (e) {
+      this.fail(e);
+      if (this.phase === 'loading') this.phase = 'signed_out';
+    }
+  }
+
+  /** Re-reads the account status and settings from the cache. */
+  async reload() {
+    const [status, settings] = await Promise.all([this.backend.accountStatus(), this.backend.settings()]);
+    this.status = status;
+    this.settings = settings;
+  }
+
+  private scheduleReload() {
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = null;
+      if (this.state?.signed_in) void this.reload().catch((e) => this.fail(e));
+    }, 60);
+  }
+
+  setting(key: SettingKey): SettingView | undefined {
+    return this.settings.find((s) => s.key === key);
+  }
+
+  /** Queues a change; the view is replaced by the backend's answer (pending). Throws. */
+  async applyEdit(value: Setting): Promise<void> {
+    const view = await this.backend.editSetting(value);
+    this.replace(view);
+    this.scheduleReload();
+  }
+
+  /** Like `applyEdit`, with the error shown as a message. */
+  async edit(value: Setting): Promise<boolean> {
+    try {
+      await this.applyEdit(value);
+      return true;
+    } catch (e) {
+      this.fail(e);
+      return false;
+    }
+  }
+
+  private replace(view: SettingView) {
+    const i = this.settings.findIndex((s) => s.key === view.key);
+    if (i >= 0) this.settings[i] = view;
+    else this.settings.push(view);
+  }
+
+  async resolve(editId: number, resolution: 'keep_mine' | 'take_theirs') {
+    try {
+      await this.backend.resolveConflict(editId, resolution);
+      await this.reload();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async discard(editId: number) {
+    try {
+      await this.backend.discardChange(editId);
+      await this.reload();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Re-reads the line from the provider (`full`: the directories too). */
+  async syncNow(full = false) {
+    this.syncing = true;
+    try {
+      const failed = await this.backend.syncNow(full);
+      await this.reload();
+      this.toast('info', failed.length ? `Synced, except: ${failed.join('; ')}` : 'Your line is up to date.');
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  async dial(destination: string, linePort: string | null = null) {
+    try {
+      await this.backend.dial(destination, linePort);
+      this.toast('info', `Calling ${destination}: answer your phone when it rings.`);
+      return true;
+    } catch (e) {
+      this.fail(e);
+      return false;
+    }
+  }
+
+  go(page: Page) {
+    this.page = page;
+    if (page === 'history' && this.line.missed > 0) void this.backend.missedCallsSeen().catch(() => {});
+  }
+
+  toast(tone: Toast['tone'], text: string) {
+    const id = this.nextToast++;
+    this.toasts.push({ id, tone, text });
+    setTimeout(() => this.dismiss(id), tone === 'error' ? 10_000 : 5_000);
+  }
+
+  dismiss(id: number) {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  /** Shows an error in words for the user; returns it for callers that mark a field. */
+  fail(e: unknown): BackendError {
+    const err = e instanceof BackendError ? e : new BackendError('internal', String(e));
+    if (err.code === 'not_signed_in') {
+      void this.loadState();
+    }
+    this.toast('error', err.message);
+    return err;
+  }
+}
