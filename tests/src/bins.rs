@@ -59,3 +59,11 @@ pub fn sandbox() -> PathBuf {
     })
     .clone()
 }
+
+/// The desktop app (`deskline-app`; its front end must be built first: `cargo xtask test`
+/// does, or `npm run build` in `ui/`).
+pub fn app() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| locate("deskline-app", "deskline-app", "DESKLINE_APP_BIN"))
+        .clone()
+}

@@ -204,3 +204,29 @@ pub async fn mutations(sandbox: &Sandbox) -> u64 {
     let stats: serde_json::Value = serde_json::from_str(&text).unwrap();
     stats["mutations"].as_u64().unwrap()
 }
+
+/// The demo seed with its soft clients' registrar and proxy moved to `port` (a local
+/// Kamailio), so signing in syncs lines that really register.
+pub fn demo_seed_with_registrar_port(port: u16) -> String {
+    let demo = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/sandbox/seeds/demo.toml"
+    ))
+    .unwrap();
+    let seed = demo
+        .replace("registrar_port = 5070", &format!("registrar_port = {port}"))
+        .replace("proxy_port = 5070", &format!("proxy_port = {port}"));
+    assert_ne!(
+        seed, demo,
+        "the demo seed's soft clients moved: update this helper"
+    );
+    seed
+}
+
+/// Kamailio users for the demo seed's two soft clients.
+pub fn demo_sip_users() -> Vec<(String, String)> {
+    vec![
+        ("dana-pc-auth".into(), DEMO_SIP_PASSWORDS[0].into()),
+        ("dana-mobile-auth".into(), DEMO_SIP_PASSWORDS[1].into()),
+    ]
+}

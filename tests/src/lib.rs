@@ -7,5 +7,6 @@
 pub mod bins;
 pub mod cli;
 pub mod dbus;
+pub mod desktop;
 pub mod kamailio;
 pub mod sipp;

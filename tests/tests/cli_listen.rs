@@ -5,7 +5,10 @@
 //! passwords from the keychain). With `--json`, every event is one JSON object per line.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use deskline_e2e::cli::{Client, DEMO_PASSWORD, DEMO_USER, Sandbox, SandboxConfig, Seed};
+use deskline_e2e::cli::{
+    Client, DEMO_PASSWORD, DEMO_USER, Sandbox, SandboxConfig, Seed, demo_seed_with_registrar_port,
+    demo_sip_users,
+};
 use deskline_e2e::dbus::NotificationDaemon;
 use deskline_e2e::kamailio::{Kamailio, KamailioConfig};
 use deskline_e2e::sipp;
@@ -307,36 +310,15 @@ fn bad_manual_lines_are_usage_errors() {
     }
 }
 
-/// The demo seed with its soft clients pointed at `registrar`.
-fn seed_for(k: &Kamailio) -> String {
-    let demo = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../crates/sandbox/seeds/demo.toml"
-    ))
-    .unwrap();
-    let port = k.addr().rsplit(':').next().unwrap().to_owned();
-    let seed = demo
-        .replace("registrar_port = 5070", &format!("registrar_port = {port}"))
-        .replace("proxy_port = 5070", &format!("proxy_port = {port}"));
-    assert_ne!(
-        seed, demo,
-        "the demo seed's soft clients moved: update this test"
-    );
-    seed
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_soft_clients_synced_for_the_account_register_and_ring() {
     let k = Kamailio::start(KamailioConfig {
-        users: vec![
-            ("dana-pc-auth".into(), "Sip-secret-pc1".into()),
-            ("dana-mobile-auth".into(), "Sip-secret-mob1".into()),
-        ],
+        users: demo_sip_users(),
         alias: Some("deskline.example".into()),
         ..KamailioConfig::default()
     });
     let sandbox = Sandbox::start(SandboxConfig {
-        seed: Seed::Text(seed_for(&k)),
+        seed: Seed::Text(demo_seed_with_registrar_port(k.port)),
         ..SandboxConfig::default()
     })
     .await

@@ -3,9 +3,11 @@
 //!
 //! - `cargo xtask setup`: installs the system packages the tests need (apt), says what it
 //!   does, skips what is there.
-//! - `cargo xtask demo [-- ARGS]`: runs `deskline --demo ARGS` (default: a tour) on the
-//!   built-in demo provider.
-//! - `cargo xtask test`: setup, then formatting, clippy, and every test of the workspace.
+//! - `cargo xtask demo`: builds the front end and the desktop app and opens the app on the
+//!   built-in demo provider (without a graphical session: a command-line tour);
+//!   `cargo xtask demo -- ARGS` runs `deskline --demo ARGS`.
+//! - `cargo xtask test`: setup, the front end's build, formatting, clippy, the front end's
+//!   type check and unit tests, and every test of the workspace.
 //! - `cargo xtask bench`: the benchmarks (not part of `test`).
 //! - `cargo xtask fuzz [SECONDS_PER_TARGET]`: a bounded coverage-guided fuzzing run (default
 //!   60 s per target) of the SIP crate's parsers of network input (`crates/sip/fuzz`,
@@ -48,6 +50,34 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Debian packages the desktop app needs to build, run and be tested, with why.
+const APP_PACKAGES: &[(&str, &str)] = &[
+    (
+        "build-essential",
+        "the C toolchain of the app's system crates",
+    ),
+    (
+        "libwebkit2gtk-4.1-dev",
+        "the web view the app's window shows",
+    ),
+    (
+        "libayatana-appindicator3-dev",
+        "the tray icon on Linux desktops",
+    ),
+    ("librsvg2-dev", "icons in the tray menu"),
+    ("libxdo-dev", "keyboard shortcuts in menus"),
+    ("libssl-dev", "TLS in the app's system crates"),
+    ("xvfb", "a virtual screen for the app's end-to-end tests"),
+    ("xauth", "Xvfb's display authority"),
+    ("x11-apps", "xwd, to take screenshots of the virtual screen"),
+    ("imagemagick", "turns the screenshots into PNG"),
+    (
+        "webkit2gtk-driver",
+        "WebKitWebDriver, to drive the app's web view in tests",
+    ),
+    ("dbus-x11", "a session bus for the app under test"),
+];
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (command, rest) = match args.split_first() {
@@ -57,7 +87,7 @@ fn main() -> Result<()> {
     let root = workspace_root()?;
     std::env::set_current_dir(&root)?;
     match command {
-        "setup" => setup(TEST_PACKAGES),
+        "setup" => setup(&all_packages()),
         "demo" => demo(&rest),
         "test" => test(&rest),
         "bench" => bench(&rest),
@@ -70,6 +100,14 @@ fn main() -> Result<()> {
         }
         other => bail!("unknown xtask command '{other}': use setup, demo, test, bench or fuzz"),
     }
+}
+
+fn all_packages() -> Vec<(&'static str, &'static str)> {
+    TEST_PACKAGES
+        .iter()
+        .chain(APP_PACKAGES.iter())
+        .copied()
+        .collect()
 }
 
 fn workspace_root() -> Result<PathBuf> {
@@ -146,6 +184,44 @@ fn cargo() -> Command {
 
 fn demo(args: &[String]) -> Result<()> {
     let args: Vec<String> = args.iter().filter(|a| *a != "--").cloned().collect();
+    if !args.is_empty() {
+        return demo_cli(&args);
+    }
+    let graphical =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !graphical {
+        eprintln!(
+            "xtask: no graphical session (DISPLAY/WAYLAND_DISPLAY unset): showing the command-line tour instead of the app"
+        );
+        return demo_tour();
+    }
+    setup(&all_packages())?;
+    build_ui()?;
+    run(cargo().args(["build", "--quiet", "-p", "deskline-app"]))?;
+    let app = target_dir().join("debug").join("deskline-app");
+    let data_dir = target_dir().join("demo-app-data");
+    println!(
+        "Deskline on the built-in demo provider (data in {}).",
+        data_dir.display()
+    );
+    run(Command::new(app)
+        .arg("--demo")
+        .arg("--data-dir")
+        .arg(&data_dir))
+}
+
+/// `deskline --demo ARGS`.
+fn demo_cli(args: &[String]) -> Result<()> {
+    run(cargo().args(["build", "--quiet", "-p", "deskline-cli"]))?;
+    let bin = target_dir().join("debug").join("deskline");
+    run(Command::new(&bin)
+        .arg("--demo")
+        .arg("--data-dir")
+        .arg(target_dir().join("demo-data"))
+        .args(args))
+}
+
+fn demo_tour() -> Result<()> {
     run(cargo().args(["build", "--quiet", "-p", "deskline-cli"]))?;
     let bin = target_dir().join("debug").join("deskline");
     let data_dir = target_dir().join("demo-data");
@@ -157,10 +233,6 @@ fn demo(args: &[String]) -> Result<()> {
             .args(extra);
         cmd
     };
-    if !args.is_empty() {
-        let extra: Vec<&str> = args.iter().map(String::as_str).collect();
-        return run(&mut deskline(&extra));
-    }
     println!(
         "Deskline on the built-in demo provider (data in {}).\n",
         data_dir.display()
@@ -181,6 +253,59 @@ fn demo(args: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Node.js and npm for the front end: the machine's, or Debian's when there is none.
+fn ensure_node() -> Result<()> {
+    let found = Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let version = match found {
+        Some(v) => v,
+        None => {
+            setup(&[
+                ("nodejs", "builds and tests the app's front end"),
+                ("npm", "the front end's packages"),
+            ])?;
+            return Ok(());
+        }
+    };
+    let major: u32 = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major < 20 {
+        eprintln!(
+            "xtask: warning: Node.js {version} is older than the front end's tools need (20.19 or newer)"
+        );
+    }
+    Ok(())
+}
+
+/// Installs the front end's packages (exactly as locked) when they changed, and builds
+/// `ui/dist`, which the app embeds.
+fn build_ui() -> Result<()> {
+    ensure_node()?;
+    let ui = Path::new("ui");
+    let stamp = ui.join("node_modules/.package-lock.json");
+    let stale = match (
+        std::fs::metadata(ui.join("package-lock.json")).and_then(|m| m.modified()),
+        std::fs::metadata(&stamp).and_then(|m| m.modified()),
+    ) {
+        (Ok(lock), Ok(installed)) => lock > installed,
+        _ => true,
+    };
+    if stale {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(ui))?;
+    }
+    run(Command::new("npm").args(["run", "build"]).current_dir(ui))
+}
+
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -195,8 +320,21 @@ fn has_nextest() -> bool {
         .unwrap_or(false)
 }
 
+fn has_tauri_driver() -> bool {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".cargo/bin/tauri-driver").exists()
+        || Command::new("tauri-driver")
+            .arg("--help")
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
 fn test(args: &[String]) -> Result<()> {
-    setup(TEST_PACKAGES)?;
+    setup(&all_packages())?;
+    // The app embeds ui/dist: build it before anything compiles the app.
+    build_ui()?;
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -207,8 +345,16 @@ fn test(args: &[String]) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    let ui = Path::new("ui");
+    run(Command::new("npm").args(["run", "check"]).current_dir(ui))?;
+    run(Command::new("npm").args(["test"]).current_dir(ui))?;
     if !has_nextest() {
         run(cargo().args(["install", "cargo-nextest", "--locked"]))?;
+    }
+    if !has_tauri_driver() {
+        // The WebDriver server the app's end-to-end tests drive it through (it runs
+        // Debian's WebKitWebDriver).
+        run(cargo().args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
     }
     let mut cmd = cargo();
     cmd.args([

@@ -1,0 +1,242 @@
+//! The real desktop app under test: a virtual screen ([`Xvfb`], with screenshots through
+//! `xwd` and ImageMagick, since WebDriver's own screenshot call hangs under Xvfb), and the
+//! app started by `tauri-driver` (which runs Debian's `WebKitWebDriver`) and driven over
+//! WebDriver with fantoccini ([`DesktopApp`]).
+//!
+//! The app gets its own data directory, display and D-Bus session bus through the
+//! environment, so runs never touch the user's files or desktop.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A virtual X screen on a free display number.
+pub struct Xvfb {
+    child: Child,
+    /// `:N`.
+    pub display: String,
+}
+
+impl Xvfb {
+    /// Starts `Xvfb :N -screen 0 1280x800x24 -nolisten tcp` and waits for its socket.
+    pub fn start() -> Self {
+        for n in 90..190 {
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+            let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
+            if socket.exists() || lock.exists() {
+                continue;
+            }
+            let display = format!(":{n}");
+            let mut child = Command::new("Xvfb")
+                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start Xvfb (apt-get install xvfb)");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if socket.exists() {
+                    return Self { child, display };
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("no free X display for Xvfb");
+    }
+
+    /// Saves what the screen shows as a PNG at `path`.
+    pub fn screenshot(&self, path: &Path) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "xwd -root -silent -display {} | convert xwd:- png:'{}'",
+                self.display,
+                path.display()
+            ))
+            .status()
+            .unwrap();
+        assert!(status.success(), "screenshot to {} failed", path.display());
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where the screenshots of a run go: `$CARGO_TARGET_DIR/app-screenshots/` (or
+/// `target/app-screenshots/`), kept after the run as test artefacts.
+pub fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("app-screenshots")
+}
+
+fn tauri_driver() -> PathBuf {
+    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
+        return PathBuf::from(path);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let installed = home.join(".cargo/bin/tauri-driver");
+    if installed.exists() {
+        return installed;
+    }
+    PathBuf::from("tauri-driver")
+}
+
+/// The app, started through tauri-driver and driven over WebDriver.
+pub struct DesktopApp {
+    /// The WebDriver session.
+    pub client: Client,
+    driver: Child,
+    log_path: PathBuf,
+    _log_dir: tempfile::TempDir,
+}
+
+impl DesktopApp {
+    /// Starts `tauri-driver` on free ports with `env` (display, bus, data directory…)
+    /// and opens a session that launches `application`.
+    pub async fn launch(application: &Path, env: &[(&str, String)]) -> Self {
+        // Several rustls providers are linked into the tests; WebDriver (plain HTTP on
+        // loopback) needs one chosen.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = crate::kamailio::free_port();
+        let native = crate::kamailio::free_port();
+        let log_dir = tempfile::tempdir().expect("temp dir");
+        let log_path = log_dir.path().join("app.log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut cmd = Command::new(tauri_driver());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let driver = cmd
+            .spawn()
+            .expect("start tauri-driver (cargo install tauri-driver --version ^2 --locked)");
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": application }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("rustls")
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "no WebDriver session with the app: {e}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        };
+        Self {
+            client,
+            driver,
+            log_path,
+            _log_dir: log_dir,
+        }
+    }
+
+    /// What the app and its drivers printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Waits for an element matching the CSS selector.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    /// Waits until the page's text contains `text`.
+    pub async fn wait_text(&self, text: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let body = self.body_text().await;
+            if body.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the app never showed {text:?}; it shows:\n{body}\n--- app log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the page's text no longer contains `text`.
+    pub async fn wait_no_text(&self, text: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let body = self.body_text().await;
+            if !body.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the app still shows {text:?}:\n{body}\n--- app log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The visible text of the page.
+    pub async fn body_text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Ends the session (the app exits) and stops tauri-driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for DesktopApp {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
