@@ -82,13 +82,11 @@ pub async fn sign_out(
 #[specta::specta]
 pub async fn account_status(shell: Shared<'_>) -> Result<dto::AccountStatus, AppError> {
     let (session, deskline) = shell.session().await?;
-    let status =
-        deskline_api::status::status(deskline.store().as_ref(), vec![session.account]).await?;
-    let account = status
-        .accounts
-        .first()
+    let account = deskline
+        .account_status(&session.account.id)
+        .await?
         .ok_or_else(AppError::not_signed_in)?;
-    to_wire(account)
+    to_wire(&account)
 }
 
 /// Every setting as the user should see it, with its outbox status.

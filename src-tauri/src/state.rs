@@ -8,7 +8,7 @@ use crate::error::AppError;
 use deskline_api::demo::Demo;
 use deskline_api::{Deskline, OpenOptions};
 use deskline_core::session::Session;
-use deskline_core::sync::SyncScope;
+use deskline_core::sync::{SyncEvent, SyncScope};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -273,33 +273,47 @@ impl Shell {
         if is_demo {
             lock(&self.line).sip = SipMode::Demo;
         }
-        {
-            // Lines from the cache at once, then again after every sync (the soft clients
-            // shared with the user may have changed).
-            let engine = engine.clone();
+        if !is_demo && self.options.sip {
+            // Lines from the cache at once, then again after every finished sync, whoever
+            // started it (the soft clients shared with the user may have changed).
+            let mut events = engine.subscribe();
             let mut stop_rx = stop_rx.clone();
             let shell = self.clone();
             let app = app.clone();
             let deskline = deskline.clone();
             let session = session.clone();
             tauri::async_runtime::spawn(async move {
-                let calls = !is_demo && shell.options.sip;
-                if calls {
-                    shell
-                        .refresh_calls(&app, &deskline, &session, &stop_rx)
-                        .await;
+                shell
+                    .refresh_calls(&app, &deskline, &session, &stop_rx)
+                    .await;
+                loop {
+                    let event = tokio::select! {
+                        _ = stop_rx.wait_for(|s| *s) => return,
+                        e = events.recv() => e,
+                    };
+                    match event {
+                        Ok(SyncEvent::Finished { .. })
+                        | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            shell
+                                .refresh_calls(&app, &deskline, &session, &stop_rx)
+                                .await;
+                        }
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
                 }
+            });
+        }
+        {
+            let engine = engine.clone();
+            let mut stop_rx = stop_rx.clone();
+            tauri::async_runtime::spawn(async move {
                 if let Some(scope) = first_sync
                     && let Err(e) = engine.sync(scope).await
                 {
                     tracing::warn!(error = %e, "sync failed");
                 }
                 loop {
-                    if calls {
-                        shell
-                            .refresh_calls(&app, &deskline, &session, &stop_rx)
-                            .await;
-                    }
                     tokio::select! {
                         _ = stop_rx.wait_for(|s| *s) => return,
                         _ = tokio::time::sleep(PERIODIC_SYNC) => {}

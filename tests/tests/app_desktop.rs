@@ -188,6 +188,8 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     // Home: the account, and both soft-client lines registered with Kamailio.
     app.wait_text("Dana Demo", WAIT).await;
     app.wait_text("All 2 lines connected", WAIT).await;
+    // The first sync is over and the home page says so.
+    app.wait_no_text("synced never", WAIT).await;
     wait_contacts(&k, "dana-pc", 1).await;
     wait_contacts(&k, "dana-mobile", 1).await;
     screen.screenshot(&shots.join("02-home.png"));

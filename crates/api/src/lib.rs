@@ -159,6 +159,25 @@ impl Deskline {
         Ok(self.accounts.resume(&chosen).await?)
     }
 
+    /// One account at a glance, as the store has it now (its last sync included).
+    pub async fn account_status(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<status::AccountStatus>, ApiError> {
+        let store = self.store();
+        let current: Vec<_> = store
+            .accounts()
+            .await?
+            .into_iter()
+            .filter(|a| &a.id == account)
+            .collect();
+        Ok(status::status(store.as_ref(), current)
+            .await?
+            .accounts
+            .into_iter()
+            .next())
+    }
+
     /// The SIP lines of an account's soft clients with their passwords from the keychain.
     /// Soft clients without SIP settings or without a saved password are left out.
     pub async fn sip_lines(
