@@ -376,9 +376,17 @@ impl Shell {
         Ok(())
     }
 
-    /// The running session and its library.
+    /// The running session and its library, once start-up is over (the UI's commands ask
+    /// this, so they never see a half-started shell).
     pub async fn session(&self) -> Result<(Session, Arc<Deskline>), AppError> {
         self.wait_ready().await;
+        self.session_now().await
+    }
+
+    /// The running session and its library as they are now, without waiting for start-up
+    /// (for the shell's own tasks during start-up, such as the tray: waiting there would
+    /// wait for itself).
+    pub async fn session_now(&self) -> Result<(Session, Arc<Deskline>), AppError> {
         let guard = self.running.read().await;
         let running = guard.as_ref().ok_or_else(AppError::not_signed_in)?;
         Ok((running.session.clone(), running.deskline.clone()))

@@ -174,13 +174,12 @@ pub async fn refresh(app: &AppHandle) {
     let shell = app.state::<Arc<Shell>>().inner().clone();
     let line = shell.line_state();
     let status = match shell.is_signed_in().await {
-        true => match shell.session().await {
-            Ok((session, deskline)) => {
-                deskline_api::status::status(deskline.store().as_ref(), vec![session.account])
-                    .await
-                    .ok()
-                    .and_then(|s| s.accounts.into_iter().next())
-            }
+        true => match shell.session_now().await {
+            Ok((session, deskline)) => deskline
+                .account_status(&session.account.id)
+                .await
+                .ok()
+                .flatten(),
             Err(_) => None,
         },
         false => None,

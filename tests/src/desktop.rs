@@ -240,3 +240,37 @@ impl Drop for DesktopApp {
         let _ = self.driver.wait();
     }
 }
+
+/// Sends SIGTERM (as a logout or shutdown does) to the running `application` whose
+/// `DESKLINE_DATA_DIR` is `data_dir`; other instances (other tests) are left alone.
+/// Returns whether one was found.
+pub fn terminate_app(application: &Path, data_dir: &Path) -> bool {
+    let wanted_env = format!("DESKLINE_DATA_DIR={}", data_dir.display());
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    let mut found = false;
+    for entry in procs.flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(exe) = std::fs::read_link(entry.path().join("exe")) else {
+            continue;
+        };
+        if exe != application {
+            continue;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ
+            .split(|b| *b == 0)
+            .any(|var| var == wanted_env.as_bytes())
+        {
+            found |= Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .is_ok_and(|s| s.success());
+        }
+    }
+    found
+}

@@ -12,7 +12,7 @@ use deskline_e2e::cli::{
     demo_sip_users, element, provider_get,
 };
 use deskline_e2e::dbus::NotificationDaemon;
-use deskline_e2e::desktop::{DesktopApp, Xvfb, screenshot_dir};
+use deskline_e2e::desktop::{DesktopApp, Xvfb, screenshot_dir, terminate_app};
 use deskline_e2e::kamailio::{Kamailio, KamailioConfig};
 use deskline_e2e::sipp;
 use fantoccini::Locator;
@@ -165,17 +165,14 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     let screen = Xvfb::start();
     let data = tempfile::tempdir().unwrap();
     let shots = screenshot_dir();
-    let app = DesktopApp::launch(
-        &app_bin,
-        &[
-            ("DISPLAY", screen.display.clone()),
-            ("DBUS_SESSION_BUS_ADDRESS", daemon.address().to_owned()),
-            ("DESKLINE_DATA_DIR", data.path().display().to_string()),
-            ("DESKLINE_KEYCHAIN", "keyutils".to_owned()),
-            ("RUST_LOG", "info".to_owned()),
-        ],
-    )
-    .await;
+    let env = [
+        ("DISPLAY", screen.display.clone()),
+        ("DBUS_SESSION_BUS_ADDRESS", daemon.address().to_owned()),
+        ("DESKLINE_DATA_DIR", data.path().display().to_string()),
+        ("DESKLINE_KEYCHAIN", "keyutils".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let app = DesktopApp::launch(&app_bin, &env).await;
 
     // First run: the sign-in page.
     app.wait_text("Sign in to Deskline", WAIT).await;
@@ -268,14 +265,54 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     }
 
     // Quitting (here by SIGTERM, as when the user logs out) unregisters both lines.
-    let status = std::process::Command::new("pkill")
-        .args(["-TERM", "-f"])
-        .arg(&app_bin)
-        .status()
-        .unwrap();
-    assert!(status.success(), "the app was not running any more");
+    assert!(
+        terminate_app(&app_bin, data.path()),
+        "the app was not running any more"
+    );
     wait_contacts(&k, "dana-pc", 0).await;
     wait_contacts(&k, "dana-mobile", 0).await;
     app.close().await;
+
+    // The next start signs in automatically (password from the keychain), shows the line
+    // from the cache and registers again.
+    let app = DesktopApp::launch(&app_bin, &env).await;
+    app.wait_text("Dana Demo", WAIT).await;
+    app.wait_text("All 2 lines connected", WAIT).await;
+    wait_contacts(&k, "dana-pc", 1).await;
+    screen.screenshot(&shots.join("13-next-start.png"));
+    assert!(terminate_app(&app_bin, data.path()));
+    wait_contacts(&k, "dana-pc", 0).await;
+    app.close().await;
     sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_opens_in_one_step() {
+    if !tools_present() {
+        return;
+    }
+    let app_bin = bins::app();
+    let daemon = NotificationDaemon::start().await;
+    let screen = Xvfb::start();
+    let data = tempfile::tempdir().unwrap();
+    let app = DesktopApp::launch(
+        &app_bin,
+        &[
+            ("DISPLAY", screen.display.clone()),
+            ("DBUS_SESSION_BUS_ADDRESS", daemon.address().to_owned()),
+            ("DESKLINE_DATA_DIR", data.path().display().to_string()),
+            ("DESKLINE_KEYCHAIN", "keyutils".to_owned()),
+            ("DESKLINE_DEMO", "1".to_owned()),
+        ],
+    )
+    .await;
+    app.wait_text("Dana Demo", WAIT).await;
+    app.wait_text("Demo line: calls are simulated", WAIT).await;
+    app.wait_no_text("synced never", WAIT).await;
+    screenshot_demo(&screen);
+    app.close().await;
+}
+
+fn screenshot_demo(screen: &Xvfb) {
+    screen.screenshot(&screenshot_dir().join("demo-home.png"));
 }
