@@ -9,9 +9,14 @@
 //! - `cargo xtask test`: setup, the front end's build, formatting, clippy, the front end's
 //!   type check and unit tests, and every test of the workspace.
 //! - `cargo xtask bench`: the benchmarks (not part of `test`).
+//! - `cargo xtask bench-app`: the desktop app beside Linphone under one Xvfb (time to first
+//!   content, memory with the window open and in the tray, idle CPU).
+//! - `cargo xtask bundle`: the `.deb` of the desktop app, built offline with the Tauri CLI.
 //! - `cargo xtask fuzz [SECONDS_PER_TARGET]`: a bounded coverage-guided fuzzing run (default
 //!   60 s per target) of the SIP crate's parsers of network input (`crates/sip/fuzz`,
 //!   cargo-fuzz on stable via `RUSTC_BOOTSTRAP`); not part of `test` or CI.
+
+mod bench_app;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -92,13 +97,17 @@ fn main() -> Result<()> {
         "test" => test(&rest),
         "bench" => bench(&rest),
         "fuzz" => fuzz(&rest),
+        "bundle" => bundle(),
+        "bench-app" => bench_app::run(&rest),
         "help" | "--help" | "-h" => {
             println!(
-                "cargo xtask setup | demo [-- ARGS] | test | bench | fuzz [SECONDS_PER_TARGET]"
+                "cargo xtask setup | demo [-- ARGS] | test | bench | bench-app | bundle | fuzz [SECONDS_PER_TARGET]"
             );
             Ok(())
         }
-        other => bail!("unknown xtask command '{other}': use setup, demo, test, bench or fuzz"),
+        other => bail!(
+            "unknown xtask command '{other}': use setup, demo, test, bench, bench-app, bundle or fuzz"
+        ),
     }
 }
 
@@ -521,5 +530,40 @@ fn fuzz(args: &[String]) -> Result<()> {
         "xtask: {} fuzz targets ran {seconds} s each without a crash",
         FUZZ_TARGETS.len()
     );
+    Ok(())
+}
+
+/// The `.deb` of the desktop app. The Tauri CLI looks for its configuration beside the
+/// app crate and resolves the bundle's paths from there, while plain cargo builds read
+/// the top-level file with paths from the repository root; for the run, links
+/// `src-tauri/tauri.conf.json`, `src-tauri/ui` and `src-tauri/icons` make both readings
+/// find the same files (and are removed after).
+fn bundle() -> Result<()> {
+    setup(&all_packages())?;
+    build_ui()?;
+    let links = [
+        ("src-tauri/tauri.conf.json", "../tauri.conf.json"),
+        ("src-tauri/ui", "../ui"),
+        ("src-tauri/icons", "../icons"),
+    ];
+    let mut made = Vec::new();
+    for (link, target) in links {
+        if std::fs::symlink_metadata(link).is_err() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(target, link).with_context(|| format!("link {link}"))?;
+            made.push(link);
+        }
+    }
+    let result = run(Command::new("npx")
+        .current_dir("ui")
+        .env("TAURI_APP_PATH", "../src-tauri")
+        .env("TAURI_FRONTEND_PATH", ".")
+        .args(["tauri", "build", "--bundles", "deb"]));
+    for link in made {
+        let _ = std::fs::remove_file(link);
+    }
+    result?;
+    let debs = target_dir().join("release/bundle/deb");
+    eprintln!("xtask: the .deb is in {}", debs.display());
     Ok(())
 }
