@@ -271,6 +271,16 @@ pub fn run(args: &[String]) -> Result<()> {
     )?;
     let out_dir = target.join("bench-app");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("create {}", out_dir.display()))?;
+    // This run's logs only.
+    for log in [
+        "xvfb.log",
+        "dbus.log",
+        "screen-helper.log",
+        "deskline.log",
+        "linphone.log",
+    ] {
+        let _ = std::fs::remove_file(out_dir.join(log));
+    }
     let work = ScratchDir::create()?;
     let netns = loopback_netns()?;
     let screen = Xvfb::start(&out_dir.join("xvfb.log"))?;
@@ -860,7 +870,7 @@ struct Xvfb {
 
 impl Xvfb {
     fn start(log: &Path) -> Result<Self> {
-        for n in 150..250 {
+        for n in 300..400 {
             let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
             let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
             if socket.exists() || lock.exists() {
@@ -891,7 +901,7 @@ impl Xvfb {
             }
         }
         bail!(
-            "no X display could be started (Xvfb on :150 to :249; see {})",
+            "no X display could be started (Xvfb on :300 to :399; see {})",
             log.display()
         )
     }
