@@ -235,6 +235,42 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     app.wait_text("Incoming call", WAIT).await;
     app.wait_text("+15550001", WAIT).await;
     screen.screenshot(&shots.join("05-incoming-call.png"));
+    // The small ringing window opened too and names the caller and the line.
+    let main = app.client.window().await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let ring = loop {
+        let windows = app.client.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != main) {
+            break w;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no ringing window opened"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    app.client.switch_to_window(ring).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let text = app
+            .client
+            .execute("return document.body.textContent", vec![])
+            .await
+            .unwrap();
+        let text = text.as_str().unwrap_or_default().to_owned();
+        if text.contains("Caller 1")
+            && text.contains("+15550001")
+            && text.contains("Dana Demo (PC)")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the ringing window shows: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.client.switch_to_window(main).await.unwrap();
     let shown = daemon.wait_notifies(1, WAIT).await;
     assert!(shown[0].body.contains("+15550001"), "{:?}", shown[0]);
     let run = caller.finish(WAIT).await;
