@@ -104,8 +104,9 @@ impl Listen {
         }
     }
 
-    /// Ctrl-C: returns the exit code and every event printed until the process ended.
-    async fn interrupt(mut self) -> (i32, Vec<Value>) {
+    /// Ctrl-C: returns the exit code, every event printed until the process ended, and
+    /// everything it wrote to stderr.
+    async fn interrupt(mut self) -> (i32, Vec<Value>, String) {
         let pid = self.child.id().to_string();
         assert!(
             std::process::Command::new("kill")
@@ -129,7 +130,8 @@ impl Listen {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        (code, std::mem::take(&mut self.seen))
+        let stderr = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        (code, std::mem::take(&mut self.seen), stderr)
     }
 }
 
@@ -164,7 +166,9 @@ async fn wait_contacts(k: &Kamailio, user: &str, count: usize) {
 async fn a_line_by_hand_rings_notifies_declines_and_unregisters() {
     let k = Kamailio::start(KamailioConfig::default());
     let daemon = NotificationDaemon::start().await;
-    let client = Client::new();
+    let mut client = Client::new();
+    // Everything the agent logs, to check that no secret is in it.
+    client.log_level = "trace";
     let line = format!("sip:alice@{}", k.addr());
     let mut listen = Listen::spawn(
         &client,
@@ -230,13 +234,45 @@ async fn a_line_by_hand_rings_notifies_declines_and_unregisters() {
     assert!(run.ok(), "the caller did not get 603: {}", run.describe());
 
     // Ctrl-C unregisters before exiting.
-    let (code, rest) = listen.interrupt().await;
+    let (code, rest, stderr) = listen.interrupt().await;
     assert_eq!(code, 0, "{rest:?}");
     assert!(rest.iter().any(|v| v["type"] == "unregistered"), "{rest:?}");
     wait_contacts(&k, "alice", 0).await;
 
     // The calls are in the history of the hand-made line, in the data directory.
     assert!(client.data_dir.join("manual-lines.sqlite3").exists());
+
+    // The SIP password is in none of the files and none of the output (trace logs
+    // included); the digest Authorization sent to the registrar is not logged either.
+    assert!(
+        stderr.contains("line event"),
+        "the agent's debug logs were not captured:\n{stderr}"
+    );
+    assert!(!stderr.contains("alice-secret"), "the password was logged");
+    assert!(
+        !stderr.contains("Digest username"),
+        "an Authorization header was logged"
+    );
+    assert!(
+        !rest.iter().any(|v| v.to_string().contains("alice-secret")),
+        "the password was printed"
+    );
+    let mut dirs = vec![client.data_dir.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                assert!(
+                    !bytes.windows(12).any(|w| w == b"alice-secret"),
+                    "the password is in {}",
+                    path.display()
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -364,7 +400,7 @@ async fn the_soft_clients_synced_for_the_account_register_and_ring() {
     let run = caller.finish(WAIT).await;
     assert!(run.ok(), "{}", run.describe());
 
-    let (code, rest) = listen.interrupt().await;
+    let (code, rest, _) = listen.interrupt().await;
     assert_eq!(code, 0, "{rest:?}");
     wait_contacts(&k, "dana-pc", 0).await;
     wait_contacts(&k, "dana-mobile", 0).await;
