@@ -49,49 +49,78 @@ fn tools_present() -> bool {
     false
 }
 
+/// Retries a WebDriver interaction until it succeeds or `WAIT` runs out: the page may
+/// re-render under us (a stale element, or WebKitWebDriver's unspecific "unknown error"
+/// while the element is replaced).
+async fn retry<F, Fut>(what: &str, mut attempt: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, fantoccini::error::CmdError>>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let last = match attempt().await {
+            Ok(true) => return,
+            Ok(false) => "not yet".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not work: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 async fn fill(app: &DesktopApp, label: &str, value: &str) {
     let xpath = format!("//input[@id=//label[normalize-space()='{label}']/@for]");
-    let input = app
-        .client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no field {label:?}: {e}"));
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
+    retry(&format!("filling {label:?}"), || async {
+        let input = app.client.find(Locator::XPath(&xpath)).await?;
+        if input.prop("value").await?.as_deref() == Some(value) {
+            return Ok(true);
+        }
+        input.clear().await?;
+        input.send_keys(value).await?;
+        Ok(input.prop("value").await?.as_deref() == Some(value))
+    })
+    .await;
 }
 
 async fn click_button(app: &DesktopApp, text: &str) {
     let xpath = format!("//button[normalize-space()='{text}']");
-    let button = app
-        .client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no button {text:?}: {e}"));
-    button.click().await.unwrap();
+    let tried = std::cell::Cell::new(false);
+    retry(&format!("clicking {text:?}"), || async {
+        match app.client.find(Locator::XPath(&xpath)).await {
+            Ok(button) => {
+                tried.set(true);
+                button.click().await?;
+                Ok(true)
+            }
+            // Gone after a click whose answer was an error (its label changed, e.g. to
+            // "Signing in…"): the click took effect.
+            Err(_) if tried.get() => Ok(true),
+            Err(e) => Err(e),
+        }
+    })
+    .await;
 }
 
 async fn go(app: &DesktopApp, page: &str) {
     let xpath = format!("//nav//button[contains(normalize-space(), '{page}')]");
-    let link = app
-        .client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no page {page:?} in the navigation: {e}"));
-    link.click().await.unwrap();
     let current =
         format!("//nav//button[@aria-current='page'][contains(normalize-space(), '{page}')]");
-    app.client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(&current))
-        .await
-        .unwrap_or_else(|e| panic!("page {page:?} did not open: {e}"));
+    retry(&format!("opening the page {page:?}"), || async {
+        if app.client.find(Locator::XPath(&current)).await.is_ok() {
+            return Ok(true);
+        }
+        app.client
+            .find(Locator::XPath(&xpath))
+            .await?
+            .click()
+            .await?;
+        Ok(app.client.find(Locator::XPath(&current)).await.is_ok())
+    })
+    .await;
     // Let the page paint before a screenshot.
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
@@ -126,21 +155,6 @@ async fn forward_always(app: &DesktopApp, number: &str) {
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
         }
-    }
-}
-
-async fn wait_contacts(k: &Kamailio, user: &str, count: usize) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let now = k.contacts(user).len();
-        if now == count {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{user} has {now} binding(s), expected {count}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -187,8 +201,8 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     app.wait_text("All 2 lines connected", WAIT).await;
     // The first sync is over and the home page says so.
     app.wait_no_text("synced never", WAIT).await;
-    wait_contacts(&k, "dana-pc", 1).await;
-    wait_contacts(&k, "dana-mobile", 1).await;
+    k.wait_contacts("dana-pc", WAIT, |c| c.len() == 1).await;
+    k.wait_contacts("dana-mobile", WAIT, |c| c.len() == 1).await;
     screen.screenshot(&shots.join("02-home.png"));
 
     // Forwarding: all calls to 2145550100, which lands on the provider.
@@ -219,8 +233,15 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
 
     // Directory: search as you type.
     go(&app, "Directory").await;
-    let search = app.find("input[type=search]").await;
-    search.send_keys("ale").await.unwrap();
+    retry("typing in the directory search", || async {
+        let search = app.client.find(Locator::Css("input[type=search]")).await?;
+        if search.prop("value").await?.as_deref() != Some("ale") {
+            search.clear().await?;
+            search.send_keys("ale").await?;
+        }
+        Ok(true)
+    })
+    .await;
     app.wait_text("Alex Example", WAIT).await;
     screen.screenshot(&shots.join("04-directory.png"));
 
@@ -305,8 +326,8 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
         terminate_app(&app_bin, data.path()),
         "the app was not running any more"
     );
-    wait_contacts(&k, "dana-pc", 0).await;
-    wait_contacts(&k, "dana-mobile", 0).await;
+    k.wait_contacts("dana-pc", WAIT, |c| c.is_empty()).await;
+    k.wait_contacts("dana-mobile", WAIT, |c| c.is_empty()).await;
     app.close().await;
 
     // The next start signs in automatically (password from the keychain), shows the line
@@ -314,10 +335,10 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     let app = DesktopApp::launch(&app_bin, &env).await;
     app.wait_text("Dana Demo", WAIT).await;
     app.wait_text("All 2 lines connected", WAIT).await;
-    wait_contacts(&k, "dana-pc", 1).await;
+    k.wait_contacts("dana-pc", WAIT, |c| c.len() == 1).await;
     screen.screenshot(&shots.join("13-next-start.png"));
     assert!(terminate_app(&app_bin, data.path()));
-    wait_contacts(&k, "dana-pc", 0).await;
+    k.wait_contacts("dana-pc", WAIT, |c| c.is_empty()).await;
     app.close().await;
     sandbox.shutdown().await;
 }

@@ -146,22 +146,6 @@ fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
     move |v| v["type"] == kind
 }
 
-/// Waits until Kamailio has exactly `count` bindings for `user`.
-async fn wait_contacts(k: &Kamailio, user: &str, count: usize) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let now = k.contacts(user).len();
-        if now == count {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{user} has {now} binding(s), expected {count}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_line_by_hand_rings_notifies_declines_and_unregisters() {
     let k = Kamailio::start(KamailioConfig::default());
@@ -187,7 +171,7 @@ async fn a_line_by_hand_rings_notifies_declines_and_unregisters() {
     let registered = listen.wait("registered", is("registered")).await;
     assert_eq!(registered["line"], line.as_str(), "{registered}");
     assert!(registered["expires"].as_u64().unwrap() > 0);
-    wait_contacts(&k, "alice", 1).await;
+    k.wait_contacts("alice", WAIT, |c| c.len() == 1).await;
 
     // A call that rings, then the caller hangs up: shown, withdrawn, missed.
     let caller = sipp::spawn(
@@ -237,7 +221,7 @@ async fn a_line_by_hand_rings_notifies_declines_and_unregisters() {
     let (code, rest, stderr) = listen.interrupt().await;
     assert_eq!(code, 0, "{rest:?}");
     assert!(rest.iter().any(|v| v["type"] == "unregistered"), "{rest:?}");
-    wait_contacts(&k, "alice", 0).await;
+    k.wait_contacts("alice", WAIT, |c| c.is_empty()).await;
 
     // The calls are in the history of the hand-made line, in the data directory.
     assert!(client.data_dir.join("manual-lines.sqlite3").exists());
@@ -379,8 +363,8 @@ async fn the_soft_clients_synced_for_the_account_register_and_ring() {
             "sip:dana-pc@deskline.example"
         ]
     );
-    wait_contacts(&k, "dana-pc", 1).await;
-    wait_contacts(&k, "dana-mobile", 1).await;
+    k.wait_contacts("dana-pc", WAIT, |c| c.len() == 1).await;
+    k.wait_contacts("dana-mobile", WAIT, |c| c.len() == 1).await;
 
     // A known caller: the name comes from the user's directory, not the From header.
     let caller = sipp::spawn(
@@ -402,8 +386,8 @@ async fn the_soft_clients_synced_for_the_account_register_and_ring() {
 
     let (code, rest, _) = listen.interrupt().await;
     assert_eq!(code, 0, "{rest:?}");
-    wait_contacts(&k, "dana-pc", 0).await;
-    wait_contacts(&k, "dana-mobile", 0).await;
+    k.wait_contacts("dana-pc", WAIT, |c| c.is_empty()).await;
+    k.wait_contacts("dana-mobile", WAIT, |c| c.is_empty()).await;
 
     // The call is in the account's history.
     let history = client.json(&["calls"]);
