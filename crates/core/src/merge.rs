@@ -8,7 +8,11 @@
 //! - the provider already has the user's value → nothing to do (an earlier attempt landed);
 //! - the provider has a value this edit sent earlier without learning the outcome (the
 //!   answer was lost) → still ours: take the user's latest value;
-//! - the provider has a third value → a conflict on that leaf.
+//! - the provider has a third value → a conflict on that leaf;
+//! - except: an entry of a keyed collection that this edit was replacing at an earlier
+//!   attempt (outcome unknown) and that the provider now lacks is ours too — a provider
+//!   without "modify" for such items (Xsi's personal directory) replaces by removing and
+//!   adding, and a lost answer can leave it between the two.
 //!
 //! Leaves the user did not change keep the provider's current value, so an edit never
 //! overwrites what someone else changed elsewhere.
@@ -178,6 +182,22 @@ fn merge_value(
             let is_entry = [b, d, c]
                 .into_iter()
                 .any(|m| m.is_some_and(|m| !m.contains_key(&key)));
+            // Half of our own replacement (removed, not yet added again): ours.
+            let replacing = is_entry
+                && cv.is_null()
+                && !bv.is_null()
+                && ov.iter().any(|o| !o.is_null() && *o != bv);
+            if replacing {
+                if let Value::Object(target) = merged {
+                    if dv.is_null() {
+                        target.remove(&key);
+                    } else {
+                        target.insert(key.clone(), dv.clone());
+                    }
+                }
+                path.truncate(len);
+                continue;
+            }
             if let Value::Object(target) = merged {
                 let mut slot = target.get(&key).cloned().unwrap_or(Value::Null);
                 merge_value(bv, &ov, dv, cv, &mut slot, path, conflicts);
@@ -374,6 +394,34 @@ mod tests {
             three_way(&base, &edited, &removed).unwrap(),
             MergeOutcome::Conflict { .. }
         ));
+    }
+
+    #[test]
+    fn an_entry_we_were_replacing_found_removed_is_ours() {
+        // Xsi replaces a personal-directory entry by DELETE then POST; an attempt whose
+        // answer was lost may have done only the DELETE.
+        let base = directory(&[("Bo", "2001"), ("Al", "2002")]);
+        let sent = directory(&[("Bo", "2003"), ("Al", "2002")]);
+        let latest = directory(&[("Bo", "2004"), ("Al", "2002")]);
+        let half_done = directory(&[("Al", "2002")]);
+        assert_eq!(
+            three_way_with_sent(&base, std::slice::from_ref(&sent), &latest, &half_done).unwrap(),
+            MergeOutcome::Apply(Box::new(latest.clone()))
+        );
+        // Without an earlier attempt, an entry removed elsewhere while the user changed it
+        // is still a conflict.
+        assert_eq!(
+            three_way(&base, &latest, &half_done).unwrap(),
+            MergeOutcome::Conflict {
+                fields: vec!["entries/Bo".into()]
+            }
+        );
+        // Someone else's change to another entry meanwhile is kept.
+        let half_done_and_theirs = directory(&[("Al", "2009")]);
+        assert_eq!(
+            three_way_with_sent(&base, &[sent], &latest, &half_done_and_theirs).unwrap(),
+            MergeOutcome::Apply(Box::new(directory(&[("Bo", "2004"), ("Al", "2009")])))
+        );
     }
 
     #[test]
