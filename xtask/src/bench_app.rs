@@ -255,7 +255,7 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     let root = workspace_root()?;
     let target = target_dir(&root)?;
-    ensure_packages(RUN_PACKAGES)?;
+    super::setup(RUN_PACKAGES)?;
     let app_bin = target.join("release").join("deskline-app");
     if options.build {
         build_app(&root, &target)?;
@@ -463,78 +463,10 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-fn package_installed(package: &str) -> bool {
-    Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", package])
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
-}
-
-/// Installs the Debian packages of `packages` that are missing (apt-get, with sudo when
-/// not root), saying which and why.
-fn ensure_packages(packages: &[(&str, &str)]) -> Result<()> {
-    let missing: Vec<&(&str, &str)> = packages
-        .iter()
-        .filter(|(p, _)| !package_installed(p))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    if !Path::new("/usr/bin/apt-get").exists() {
-        let list: Vec<String> = missing
-            .iter()
-            .map(|(p, why)| format!("{p} ({why})"))
-            .collect();
-        bail!(
-            "not a Debian/Ubuntu machine: install these yourself: {}",
-            list.join(", ")
-        );
-    }
-    eprintln!("bench-app: installing system packages:");
-    for (p, why) in &missing {
-        eprintln!("  {p}: {why}");
-    }
-    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
-    let apt = |args: &[&str]| {
-        let mut all: Vec<&str> = sudo.to_vec();
-        all.push("apt-get");
-        all.extend_from_slice(args);
-        let mut cmd = Command::new(all[0]);
-        cmd.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
-        cmd
-    };
-    run_cmd(&mut apt(&["update", "-q"]))?;
-    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
-    install.extend(missing.iter().map(|(p, _)| *p));
-    run_cmd(&mut apt(&install)).context("install the benchmark's system packages")
-}
-
 /// Builds the front end and the release app into `target`.
 fn build_app(root: &Path, target: &Path) -> Result<()> {
-    ensure_packages(BUILD_PACKAGES)?;
-    if which("npm").is_none() {
-        ensure_packages(&[
-            ("nodejs", "builds the app's front end"),
-            ("npm", "the front end's packages"),
-        ])?;
-    }
-    let ui = root.join("ui");
-    if !ui.join("node_modules").exists() {
-        run_cmd(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&ui),
-        )?;
-    }
-    run_cmd(Command::new("npm").args(["run", "build"]).current_dir(&ui))
-        .context("build the front end (ui/dist, which the app embeds)")?;
+    super::setup(BUILD_PACKAGES)?;
+    super::build_ui().context("build the front end (ui/dist, which the app embeds)")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     run_cmd(
         Command::new(cargo)
