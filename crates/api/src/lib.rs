@@ -3,13 +3,15 @@
 //! [`Session`]s. The command line, the desktop app and the end-to-end tests all go through
 //! here, so they cannot drift apart. [`demo`] runs the built-in demo provider in-process;
 //! [`calls`] runs the SIP agent and the call tracker on the account's soft clients (or a
-//! line set up by hand).
+//! line set up by hand); [`resident`] runs one signed-in session (outbox, syncs, the call
+//! side kept in step with the synced lines) for the shells that keep the line.
 //!
 //! Architecture invariant: no behaviour of its own beyond composition and read models
 //! ([`status`]); everything a user can do is a core call.
 
 pub mod calls;
 pub mod demo;
+pub mod resident;
 pub mod status;
 
 use deskline_core::session::{Accounts, Session, SessionError};
