@@ -365,6 +365,7 @@ fn test(args: &[String]) -> Result<()> {
         // Debian's WebKitWebDriver).
         run(cargo().args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
     }
+    prebuild_suite_binaries()?;
     let mut cmd = cargo();
     cmd.args([
         "nextest",
@@ -376,6 +377,38 @@ fn test(args: &[String]) -> Result<()> {
     cmd.args(args);
     run(&mut cmd)?;
     run(cargo().args(["test", "--workspace", "--doc", "--locked"]))?;
+    Ok(())
+}
+
+/// The binaries the end-to-end suites run, built the way `tests/src/bins.rs` builds them
+/// (one package at a time, in `<target>/e2e-bins`), so that no suite compiles while the
+/// others run beside it. Keep in step with `SUITE_BINARIES` there.
+const SUITE_BINARIES: &[(&str, &str)] = &[
+    ("deskline-cli", "deskline"),
+    ("deskline-sandbox", "deskline-sandbox"),
+    ("deskline-app", "deskline-app"),
+    ("deskline-tray", "deskline-tray"),
+];
+
+fn prebuild_suite_binaries() -> Result<()> {
+    let mut target = target_dir();
+    if target.is_relative() {
+        target = std::env::current_dir()?.join(target);
+    }
+    let bins_target = target.join("e2e-bins");
+    for (package, bin) in SUITE_BINARIES {
+        run(cargo()
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                package,
+                "--bin",
+                bin,
+                "--target-dir",
+            ])
+            .arg(&bins_target))?;
+    }
     Ok(())
 }
 
@@ -554,11 +587,28 @@ fn bundle() -> Result<()> {
             made.push(link);
         }
     }
+    // The tray process ships beside the app (`/usr/bin/deskline-tray`), where the app
+    // looks for it.
+    run(cargo().args(["build", "--release", "--locked", "-p", "deskline-tray"]))?;
+    let mut target = target_dir();
+    if target.is_relative() {
+        target = std::env::current_dir()?.join(target);
+    }
+    let tray = target.join("release/deskline-tray");
+    let tray_json = tray
+        .display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
+    let extra = format!(
+        r#"{{"bundle":{{"linux":{{"deb":{{"files":{{"/usr/bin/deskline-tray":"{tray_json}"}}}}}}}}}}"#
+    );
     let result = run(Command::new("npx")
         .current_dir("ui")
         .env("TAURI_APP_PATH", "../src-tauri")
         .env("TAURI_FRONTEND_PATH", ".")
-        .args(["tauri", "build", "--bundles", "deb"]));
+        .args(["tauri", "build", "--bundles", "deb", "--config"])
+        .arg(extra));
     for link in made {
         let _ = std::fs::remove_file(link);
     }
