@@ -27,6 +27,7 @@ fn main() {
             "decline_call",
             "open_main_window",
             "missed_calls_seen",
+            "close_main_window",
         ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         eprintln!("tauri build step failed: {e:#}");

@@ -9,7 +9,7 @@ use deskline_core::sync::SyncScope;
 use deskline_core::{CallDirection, CallOutcome, CallRecord, DirectoryScope};
 use secrecy::SecretString;
 use std::sync::Arc;
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager as _, State};
 use tauri_plugin_autostart::ManagerExt as _;
 
 type Shared<'a> = State<'a, Arc<Shell>>;
@@ -333,11 +333,21 @@ pub async fn open_main_window(app: AppHandle, page: Option<String>) -> Result<()
     Ok(())
 }
 
+/// Closes the main window as its close button does (Ctrl+W): Deskline goes on in the tray.
+#[tauri::command]
+#[specta::specta]
+pub async fn close_main_window(app: AppHandle) -> Result<(), AppError> {
+    if let Some(window) = app.get_webview_window(crate::tray::MAIN_WINDOW) {
+        let _ = window.close();
+    }
+    Ok(())
+}
+
 /// The user has seen the missed calls: the tray stops showing them.
 #[tauri::command]
 #[specta::specta]
 pub async fn missed_calls_seen(app: AppHandle, shell: Shared<'_>) -> Result<(), AppError> {
-    shell.update_line(&app, |s| s.missed = 0);
+    shell.missed_calls_seen(&app).await;
     Ok(())
 }
 

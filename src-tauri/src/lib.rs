@@ -12,6 +12,7 @@ pub mod commands;
 pub mod dto;
 pub mod error;
 pub mod events;
+pub mod handoff;
 pub mod line;
 pub mod links;
 pub mod state;
@@ -51,6 +52,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::decline_call,
             commands::open_main_window,
             commands::missed_calls_seen,
+            commands::close_main_window,
         ])
         .events(tauri_specta::collect_events![
             dto::SyncEvent,
@@ -125,7 +127,13 @@ pub fn run() {
         .try_init();
     let options = ShellOptions::from_env();
     let minimized = options.minimized;
+    if minimized {
+        // Start at login: the small tray process is all that is needed until the window
+        // is opened (returns only when it cannot be started).
+        handoff::become_tray(options.data_dir.as_ref(), options.demo);
+    }
     let shell = Arc::new(Shell::new(options));
+    let shell_at_exit = shell.clone();
     let builder = specta_builder();
     let app = tauri::Builder::default()
         // First: a second start hands its arguments (and links) to this instance.
@@ -188,12 +196,14 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|_app, event| {
-        // Closing the last window keeps Deskline in the tray; only Quit exits.
+    app.run(move |app, event| {
+        // Closing the last window keeps Deskline in the tray (the small tray process
+        // when there is one); only Quit exits.
         if let RunEvent::ExitRequested { api, code, .. } = event
             && code.is_none()
         {
             api.prevent_exit();
+            handoff::hand_over_to_tray(app, &shell_at_exit);
         }
     });
 }

@@ -6,21 +6,17 @@
 use crate::dto::{self, AppEvent, LineState, Preferences, SipMode};
 use crate::error::AppError;
 use deskline_api::demo::Demo;
+use deskline_api::resident::{RunnerOptions, SessionRunner};
 use deskline_api::{Deskline, OpenOptions};
 use deskline_core::session::Session;
-use deskline_core::sync::{SyncEvent, SyncScope};
+use deskline_core::sync::SyncScope;
+use deskline_notifier::DesktopNotifier;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tauri::{AppHandle, Manager};
 use tauri_specta::Event as _;
 use tokio::sync::{OnceCell, RwLock, watch};
-
-/// How often the line is re-read from the provider while the app runs.
-const PERIODIC_SYNC: Duration = Duration::from_secs(15 * 60);
-/// Longest sleep of the outbox runner when nothing is due.
-const OUTBOX_IDLE: Duration = Duration::from_secs(5 * 60);
 
 /// How the shell was started.
 #[derive(Debug, Clone, Default)]
@@ -100,15 +96,10 @@ pub struct Running {
     pub demo: Option<Demo>,
     /// The session.
     pub session: Session,
-    /// Stops the background tasks.
+    /// Its outbox, syncs and lines.
+    runner: SessionRunner,
+    /// Stops the shell's own tasks that follow it.
     stop: watch::Sender<bool>,
-}
-
-/// The call side of the running session, and which lines it registers.
-struct RunningCalls {
-    /// The lines' settings (no secrets), to notice when a sync changed them.
-    lines: String,
-    calls: deskline_api::calls::Calls,
 }
 
 /// The shell's state, managed by Tauri.
@@ -122,7 +113,6 @@ pub struct Shell {
     prefs_path: Mutex<Option<PathBuf>>,
     /// Line registration, ringing calls, missed calls.
     pub line: Mutex<LineState>,
-    calls: tokio::sync::Mutex<Option<RunningCalls>>,
     pending_dial: Mutex<Option<String>>,
     start_error: Mutex<Option<String>>,
 }
@@ -139,7 +129,6 @@ impl Shell {
             options,
             ready,
             running: RwLock::new(None),
-            calls: tokio::sync::Mutex::new(None),
             real: OnceCell::new(),
             prefs: Mutex::new(PrefsFile::default()),
             prefs_path: Mutex::new(None),
@@ -163,6 +152,8 @@ impl Shell {
     /// Start-up: read the preferences, resume the last account (or the demo) from the
     /// cache, then refresh it from the provider in the background.
     pub async fn start(self: &Arc<Self>, app: &AppHandle) {
+        // A tray process may hold the line: it unregisters and exits first.
+        crate::handoff::take_over_from_tray().await;
         let path = match &self.options.data_dir {
             Some(d) => Some(d.join("app-preferences.json")),
             None => app
@@ -256,91 +247,56 @@ impl Shell {
     ) {
         self.stop_running().await;
         let (stop, stop_rx) = watch::channel(false);
-        let engine = session.engine.clone();
-        crate::events::spawn_sync_forwarder(app.clone(), engine.clone(), stop_rx.clone());
-        {
-            let engine = engine.clone();
-            let mut stop_rx = stop_rx.clone();
-            tauri::async_runtime::spawn(async move {
-                engine
-                    .run_outbox(OUTBOX_IDLE, async move {
-                        let _ = stop_rx.wait_for(|s| *s).await;
-                    })
-                    .await;
-            });
-        }
+        crate::events::spawn_sync_forwarder(app.clone(), session.engine.clone(), stop_rx.clone());
         let is_demo = demo.is_some();
-        if is_demo {
-            lock(&self.line).sip = SipMode::Demo;
+        let (action_tx, action_rx) = tokio::sync::mpsc::channel(64);
+        let notifier = DesktopNotifier::new(action_tx);
+        let sip = !is_demo && self.options.sip;
+        if sip && let Err(e) = notifier.probe().await {
+            tracing::warn!(error = %e, "no desktop notifications; calls still show in the app");
         }
-        if !is_demo && self.options.sip {
-            // Lines from the cache at once, then again after every finished sync, whoever
-            // started it (the soft clients shared with the user may have changed).
-            let mut events = engine.subscribe();
-            let mut stop_rx = stop_rx.clone();
-            let shell = self.clone();
-            let app = app.clone();
-            let deskline = deskline.clone();
-            let session = session.clone();
-            tauri::async_runtime::spawn(async move {
-                shell
-                    .refresh_calls(&app, &deskline, &session, &stop_rx)
-                    .await;
-                loop {
-                    let event = tokio::select! {
-                        _ = stop_rx.wait_for(|s| *s) => return,
-                        e = events.recv() => e,
-                    };
-                    match event {
-                        Ok(SyncEvent::Finished { .. })
-                        | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            shell
-                                .refresh_calls(&app, &deskline, &session, &stop_rx)
-                                .await;
-                        }
-                        Ok(_) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                    }
-                }
-            });
-        }
-        {
-            let engine = engine.clone();
-            let mut stop_rx = stop_rx.clone();
-            tauri::async_runtime::spawn(async move {
-                if let Some(scope) = first_sync
-                    && let Err(e) = engine.sync(scope).await
-                {
-                    tracing::warn!(error = %e, "sync failed");
-                }
-                loop {
-                    tokio::select! {
-                        _ = stop_rx.wait_for(|s| *s) => return,
-                        _ = tokio::time::sleep(PERIODIC_SYNC) => {}
-                    }
-                    if let Err(e) = engine.sync(SyncScope::Incremental).await {
-                        tracing::warn!(error = %e, "periodic sync failed");
-                    }
-                }
-            });
+        let mut options = RunnerOptions::new(Arc::new(notifier), action_rx);
+        options.sip = sip;
+        options.first_sync = first_sync;
+        let runner = SessionRunner::start(deskline.clone(), session.clone(), options);
+        if sip {
+            crate::line::follow(app, self, &runner, &stop_rx);
+        } else {
+            lock(&self.line).sip = if is_demo { SipMode::Demo } else { SipMode::Off };
         }
         *self.running.write().await = Some(Running {
             deskline,
             demo,
             session,
+            runner,
             stop,
         });
         let _ = AppEvent::SessionChanged.emit(app);
         crate::tray::refresh(app).await;
     }
 
+    /// The user has seen the missed calls.
+    pub async fn missed_calls_seen(&self, app: &AppHandle) {
+        if let Some(running) = self.running.read().await.as_ref() {
+            running.runner.missed_seen();
+        }
+        self.update_line(app, |s| s.missed = 0);
+    }
+
+    /// Whether the running session is the demo's.
+    pub async fn is_demo(&self) -> bool {
+        self.running
+            .read()
+            .await
+            .as_ref()
+            .is_some_and(|r| r.demo.is_some())
+    }
+
     /// Stops the running session's tasks, unregisters its lines and stops the demo.
     pub async fn stop_running(&self) -> Option<Arc<Deskline>> {
         let running = self.running.write().await.take()?;
         let _ = running.stop.send(true);
-        if let Some(running_calls) = self.calls.lock().await.take() {
-            running_calls.calls.shutdown().await;
-        }
+        running.runner.shutdown().await;
         if let Some(demo) = running.demo {
             demo.shutdown().await;
         }
@@ -394,51 +350,8 @@ impl Shell {
 
     /// Declines a ringing call of the running session (603), if it has lines.
     pub async fn decline(&self, call_id: &str) {
-        if let Some(running_calls) = self.calls.lock().await.as_ref() {
-            running_calls.calls.decline(call_id).await;
-        }
-    }
-
-    /// (Re)starts the call side when the account's soft-client lines differ from the ones
-    /// registered: first start, a sync that added, changed or removed a line.
-    async fn refresh_calls(
-        self: &Arc<Self>,
-        app: &AppHandle,
-        deskline: &Arc<Deskline>,
-        session: &Session,
-        stop: &watch::Receiver<bool>,
-    ) {
-        if *stop.borrow() {
-            return;
-        }
-        let plan = match crate::line::plan(deskline, session).await {
-            Ok(plan) => plan,
-            Err(e) => {
-                tracing::warn!(error = %e, "soft-client lines unavailable");
-                return;
-            }
-        };
-        let lines = plan
-            .as_ref()
-            .map(|p| format!("{:?}", p.lines))
-            .unwrap_or_default();
-        let mut guard = self.calls.lock().await;
-        let current = guard.as_ref().map(|r| r.lines.as_str()).unwrap_or_default();
-        if current == lines {
-            return;
-        }
-        if let Some(old) = guard.take() {
-            old.calls.shutdown().await;
-        }
-        let Some(plan) = plan else {
-            self.update_line(app, |s| {
-                s.sip = SipMode::Off;
-                s.lines.clear();
-            });
-            return;
-        };
-        if let Some(calls) = crate::line::start_calls(app, self, plan, stop.clone()).await {
-            *guard = Some(RunningCalls { lines, calls });
+        if let Some(running) = self.running.read().await.as_ref() {
+            running.runner.decline(call_id).await;
         }
     }
 

@@ -241,20 +241,18 @@ impl Drop for DesktopApp {
     }
 }
 
-/// Sends SIGTERM (as a logout or shutdown does) to the running `application` whose
-/// `DESKLINE_DATA_DIR` is `data_dir`; other instances (other tests) are left alone.
-/// Returns whether one was found.
-pub fn terminate_app(application: &Path, data_dir: &Path) -> bool {
+/// The running processes of `application` whose `DESKLINE_DATA_DIR` is `data_dir` (other
+/// tests' instances are left out).
+pub fn running(application: &Path, data_dir: &Path) -> Vec<u32> {
     let wanted_env = format!("DESKLINE_DATA_DIR={}", data_dir.display());
     let Ok(procs) = std::fs::read_dir("/proc") else {
-        return false;
+        return Vec::new();
     };
-    let mut found = false;
+    let mut found = Vec::new();
     for entry in procs.flatten() {
-        let pid = entry.file_name().to_string_lossy().into_owned();
-        if !pid.chars().all(|c| c.is_ascii_digit()) {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
-        }
+        };
         let Ok(exe) = std::fs::read_link(entry.path().join("exe")) else {
             continue;
         };
@@ -266,11 +264,58 @@ pub fn terminate_app(application: &Path, data_dir: &Path) -> bool {
             .split(|b| *b == 0)
             .any(|var| var == wanted_env.as_bytes())
         {
-            found |= Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .is_ok_and(|s| s.success());
+            found.push(pid);
         }
+    }
+    found
+}
+
+/// Waits until no process of `application` runs for `data_dir`.
+pub async fn wait_gone(application: &Path, data_dir: &Path, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while !running(application, data_dir).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "{} is still running",
+            application.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until a process of `application` runs for `data_dir`; returns its pid. `context`
+/// says what was going on (a log) when it never starts.
+pub async fn wait_running(
+    application: &Path,
+    data_dir: &Path,
+    limit: Duration,
+    context: impl Fn() -> String,
+) -> u32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(pid) = running(application, data_dir).first() {
+            return *pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never started:\n{}",
+            application.display(),
+            context()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends SIGTERM (as a logout or shutdown does) to the running `application` whose
+/// `DESKLINE_DATA_DIR` is `data_dir`; other instances (other tests) are left alone.
+/// Returns whether one was found.
+pub fn terminate_app(application: &Path, data_dir: &Path) -> bool {
+    let mut found = false;
+    for pid in running(application, data_dir) {
+        found |= Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
     }
     found
 }

@@ -12,7 +12,9 @@ use deskline_e2e::cli::{
     demo_sip_users, element, provider_get,
 };
 use deskline_e2e::dbus::NotificationDaemon;
-use deskline_e2e::desktop::{DesktopApp, Xvfb, screenshot_dir, terminate_app};
+use deskline_e2e::desktop::{
+    DesktopApp, Xvfb, running, screenshot_dir, terminate_app, wait_gone, wait_running,
+};
 use deskline_e2e::kamailio::{Kamailio, KamailioConfig};
 use deskline_e2e::sipp;
 use fantoccini::Locator;
@@ -63,7 +65,8 @@ where
         let last = match attempt().await {
             Ok(true) => return,
             Ok(false) => "not yet".to_owned(),
-            Err(e) => e.to_string(),
+            // The kind too: WebKitWebDriver's messages are often empty.
+            Err(e) => format!("{e} ({e:?})"),
         };
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -193,6 +196,7 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
         return;
     }
     let app_bin = bins::app();
+    let tray_bin = bins::tray();
     let k = Kamailio::start(KamailioConfig {
         users: demo_sip_users(),
         alias: Some("deskline.example".into()),
@@ -213,7 +217,12 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
         ("DBUS_SESSION_BUS_ADDRESS", daemon.address().to_owned()),
         ("DESKLINE_DATA_DIR", data.path().display().to_string()),
         ("DESKLINE_KEYCHAIN", "keyutils".to_owned()),
-        ("RUST_LOG", "info".to_owned()),
+        (
+            "RUST_LOG",
+            "info,deskline_sip=debug,deskline_api=debug,deskline_app=debug,deskline_core=debug"
+                .to_owned(),
+        ),
+        ("DESKLINE_TRAY_BIN", tray_bin.display().to_string()),
     ];
     let app = DesktopApp::launch(&app_bin, &env).await;
 
@@ -345,24 +354,68 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
         )));
     }
 
-    // Quitting (here by SIGTERM, as when the user logs out) unregisters both lines.
+    // Closing the window hands the line to the small tray process (no GTK, no WebKit):
+    // the window process exits and the tray registers both lines in its place.
+    let by_app = k.contacts("dana-pc");
+    assert_eq!(by_app.len(), 1, "{by_app:#?}");
+    // Ctrl+W, as the user closes it (WebDriver's own "close window" would end the
+    // session by killing the app). The key event is dispatched in the page: WebKitWebDriver
+    // under a bare Xvfb does not always deliver keys.
+    app.client
+        .execute(
+            "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'w', ctrlKey: true, bubbles: true }))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_gone(&app_bin, data.path(), WAIT).await;
+    let tray_pid = wait_running(&tray_bin, data.path(), WAIT, || app.log()).await;
+    k.wait_contacts("dana-pc", WAIT, |c| {
+        c.len() == 1 && c[0].address != by_app[0].address
+    })
+    .await;
+    k.wait_contacts("dana-mobile", WAIT, |c| c.len() == 1).await;
+    app.close().await;
+    // The tray keeps ringing: a call while the window is closed is notified and missed.
+    let seen = daemon.notifies().await.len();
+    let caller = sipp::spawn(
+        &sipp::caller_cancels(1500),
+        Some(&k.addr()),
+        &["-s", "dana-pc", "-m", "1"],
+        WAIT,
+    );
+    let shown = daemon.wait_notifies(seen + 1, WAIT).await;
+    assert!(shown[seen].body.contains("+15550001"), "{:?}", shown[seen]);
+    let run = caller.finish(WAIT).await;
+    assert!(run.ok(), "{}", run.describe());
+    daemon.wait_closed(shown[seen].id, WAIT).await;
+
+    // Opening Deskline again takes the line back: it signs in automatically (password
+    // from the keychain), the tray unregisters and exits, the app registers.
+    let app = DesktopApp::launch(&app_bin, &env).await;
+    app.wait_text("Dana Demo", WAIT).await;
+    wait_gone(&tray_bin, data.path(), WAIT).await;
+    // Gone, or only a zombie left for whoever adopted it to reap.
+    let state = std::fs::read_to_string(format!("/proc/{tray_pid}/stat")).unwrap_or_default();
+    assert!(
+        state.is_empty() || state.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')),
+        "the tray process is still there: {state}"
+    );
+    app.wait_text("All 2 lines connected", WAIT).await;
+    k.wait_contacts("dana-pc", WAIT, |c| c.len() == 1).await;
+    k.wait_contacts("dana-mobile", WAIT, |c| c.len() == 1).await;
+    screen.screenshot(&shots.join("13-next-start.png"));
+
+    // Quitting (here by SIGTERM, as when the user logs out) unregisters both lines and
+    // leaves no tray behind.
     assert!(
         terminate_app(&app_bin, data.path()),
         "the app was not running any more"
     );
     k.wait_contacts("dana-pc", WAIT, |c| c.is_empty()).await;
     k.wait_contacts("dana-mobile", WAIT, |c| c.is_empty()).await;
-    app.close().await;
-
-    // The next start signs in automatically (password from the keychain), shows the line
-    // from the cache and registers again.
-    let app = DesktopApp::launch(&app_bin, &env).await;
-    app.wait_text("Dana Demo", WAIT).await;
-    app.wait_text("All 2 lines connected", WAIT).await;
-    k.wait_contacts("dana-pc", WAIT, |c| c.len() == 1).await;
-    screen.screenshot(&shots.join("13-next-start.png"));
-    assert!(terminate_app(&app_bin, data.path()));
-    k.wait_contacts("dana-pc", WAIT, |c| c.is_empty()).await;
+    wait_gone(&app_bin, data.path(), WAIT).await;
+    assert!(running(&tray_bin, data.path()).is_empty());
     app.close().await;
     sandbox.shutdown().await;
 }

@@ -20,6 +20,8 @@ export class App {
   status = $state<AccountStatus | null>(null);
   settings = $state<SettingView[]>([]);
   line = $state<LineState>({ sip: 'off', lines: [], ringing: [], missed: 0 });
+  /** How many `line_changed` events arrived (a read of the line older than one is dropped). */
+  private lineEvents = 0;
   progress = $state<{ done: number; total: number; step: string } | null>(null);
   page = $state<Page>('home');
   toasts = $state<Toast[]>([]);
@@ -62,7 +64,10 @@ export class App {
         if (e.type === 'session_changed') void this.loadState();
         else if (e.type === 'navigate' && isPage(e.page)) this.page = e.page;
         else if (e.type === 'dial_request') this.dialRequest = e.destination;
-        else if (e.type === 'line_changed') this.line = e.state;
+        else if (e.type === 'line_changed') {
+          this.lineEvents += 1;
+          this.line = e.state;
+        }
       }),
     );
     await this.loadState();
@@ -87,7 +92,12 @@ export class App {
         return;
       }
       await this.reload();
-      this.line = await this.backend.lineState();
+      // Every change of the line is also an event, and the last event carries the newest
+      // state: a read answered after an event arrived may be older than it, so it is
+      // dropped (the line registers while the first screen loads).
+      const eventsBefore = this.lineEvents;
+      const line = await this.backend.lineState();
+      if (this.lineEvents === eventsBefore) this.line = line;
       if (this.phase !== 'syncing') {
         const synced = this.syncsFinished !== finishedBefore || !!this.status?.last_sync_at || this.settings.length > 0;
         this.phase = synced ? 'ready' : 'syncing';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { App } from './app.svelte';
 import { MockBackend } from './backend';
-import type { AccountStatus } from './bindings';
+import type { AccountStatus, LineState } from './bindings';
 
 describe('App', () => {
   it('is ready when the first sync finished while the state was still loading', async () => {
@@ -23,6 +23,31 @@ describe('App', () => {
     const app = new App(backend);
     await app.start();
     expect(app.phase).toBe('ready');
+    app.stop();
+    backend.dispose();
+  });
+
+  it('keeps a line change that arrives while the line is being read', async () => {
+    // The line registers while the first screen loads: the read was answered with the
+    // state before the change, and its answer arrives after the change's event.
+    const backend = new MockBackend({ signedIn: true });
+    const connecting: LineState = {
+      sip: 'on',
+      lines: [{ line: 'sip:dana-pc@deskline.example', label: 'Dana Demo (PC)', state: 'connecting', reason: null }],
+      ringing: [],
+      missed: 0,
+    };
+    const registered: LineState = {
+      ...connecting,
+      lines: [{ ...connecting.lines[0], state: 'registered' }],
+    };
+    backend.lineState = async () => {
+      backend.emitApp({ type: 'line_changed', state: registered });
+      return connecting;
+    };
+    const app = new App(backend);
+    await app.start();
+    expect(app.line.lines[0].state).toBe('registered');
     app.stop();
     backend.dispose();
   });

@@ -63,6 +63,8 @@ export const commands = {
 	openMainWindow: (page: string | null) => typedError<null, AppError>(__TAURI_INVOKE("open_main_window", { page })),
 	/**  The user has seen the missed calls: the tray stops showing them. */
 	missedCallsSeen: () => typedError<null, AppError>(__TAURI_INVOKE("missed_calls_seen")),
+	/**  Closes the main window as its close button does (Ctrl+W): Deskline goes on in the tray. */
+	closeMainWindow: () => typedError<null, AppError>(__TAURI_INVOKE("close_main_window")),
 };
 
 /** Events */

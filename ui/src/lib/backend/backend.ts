@@ -67,6 +67,8 @@ export interface Backend {
   declineCall(callId: string): Promise<void>;
   openMainWindow(page: string | null): Promise<void>;
   missedCallsSeen(): Promise<void>;
+  /** Closes the main window (Deskline goes on in the tray). */
+  closeMainWindow(): Promise<void>;
   onSyncEvent(listener: (event: SyncEvent) => void): Unsubscribe;
   onLineEvent(listener: (event: LineEvent) => void): Unsubscribe;
   onAppEvent(listener: (event: AppEvent) => void): Unsubscribe;

@@ -805,6 +805,13 @@ export class MockBackend implements Backend {
     this.opened.push(page);
   }
 
+  /** How often the main window was asked to close (tests). */
+  closedWindows = 0;
+
+  async closeMainWindow(): Promise<void> {
+    this.closedWindows += 1;
+  }
+
   async missedCallsSeen(): Promise<void> {
     this.line = { ...this.line, missed: 0 };
     this.emitApp({ type: 'line_changed', state: clone(this.line) });

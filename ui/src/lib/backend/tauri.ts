@@ -58,6 +58,7 @@ export const tauriBackend: Backend = {
   declineCall: async (id) => void (await unwrap(commands.declineCall(id))),
   openMainWindow: async (page) => void (await unwrap(commands.openMainWindow(page))),
   missedCallsSeen: async () => void (await unwrap(commands.missedCallsSeen())),
+  closeMainWindow: async () => void (await unwrap(commands.closeMainWindow())),
   onSyncEvent: (l) => subscribe(events.syncEvent.listen, l),
   onLineEvent: (l) => subscribe(events.lineEvent.listen, l),
   onAppEvent: (l) => subscribe(events.appEvent.listen, l),
