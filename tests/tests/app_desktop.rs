@@ -398,7 +398,11 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     // Gone, or only a zombie left for whoever adopted it to reap.
     let state = std::fs::read_to_string(format!("/proc/{tray_pid}/stat")).unwrap_or_default();
     assert!(
-        state.is_empty() || state.rsplit(") ").next().is_some_and(|r| r.starts_with('Z')),
+        state.is_empty()
+            || state
+                .rsplit(") ")
+                .next()
+                .is_some_and(|r| r.starts_with('Z')),
         "the tray process is still there: {state}"
     );
     app.wait_text("All 2 lines connected", WAIT).await;
