@@ -1,6 +1,8 @@
-//! `cargo xtask bench-app [--runs N] [--cpu-seconds S] [--no-build]`: Deskline's desktop
-//! app beside Linphone desktop (Debian's `linphone-desktop`), measured in one run on the
-//! same virtual screen, and printed as one table.
+//! `cargo xtask bench-app [--runs N] [--cpu-seconds S] [--no-build] [--app PATH]
+//! [--only deskline|linphone]`: Deskline's desktop app beside Linphone desktop (Debian's
+//! `linphone-desktop`), measured in one run on the same virtual screen, and printed as one
+//! table. `--app` measures another build of the app (implies `--no-build`); `--only`
+//! measures one of the two (for trying a change quickly; the comparison needs both).
 //!
 //! # What it measures, for each app
 //!
@@ -15,7 +17,10 @@
 //! 2. **Memory, idle, window open**: PSS (`Pss:` of `/proc/PID/smaps_rollup`, kB) summed
 //!    over the app's whole process tree (Deskline: `deskline-app` and its
 //!    `WebKitWebProcess`/`WebKitNetworkProcess` children; Linphone: `linphone` and
-//!    whatever it spawns), read after the idle-CPU minute below.
+//!    whatever it spawns), read after the idle-CPU minute below, with the tree's USS (private
+//!    pages) beside it. PSS splits a shared library's pages among every process mapping it:
+//!    when processes outside the tree map the app's big libraries (another WebKitGTK app, a
+//!    test suite running beside), the tree's PSS is lower than alone, and the run says so.
 //! 3. **Memory, idle, closed to the tray**: the same after the main window was closed the
 //!    way its close button does it (an ICCCM `WM_DELETE_WINDOW` client message: there is no
 //!    window manager under bare Xvfb, `wmctrl -c` needs one, and this Debian's
@@ -256,8 +261,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let root = workspace_root()?;
     let target = target_dir(&root)?;
     super::setup(RUN_PACKAGES)?;
-    let app_bin = target.join("release").join("deskline-app");
-    if options.build {
+    let app_bin = match &options.app {
+        Some(p) => p.clone(),
+        None => target.join("release").join("deskline-app"),
+    };
+    if options.build && options.app.is_none() {
         build_app(&root, &target)?;
     }
     if !app_bin.exists() {
@@ -293,7 +301,10 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     let deskline = AppSpec::deskline(&app_bin, &work.path.join("deskline"), &out_dir)?;
     let linphone = AppSpec::linphone(&linphone, &work.path.join("linphone"), &out_dir)?;
-    let apps = [&deskline, &linphone];
+    let apps: Vec<&AppSpec> = [&deskline, &linphone]
+        .into_iter()
+        .filter(|a| options.only.as_ref().is_none_or(|o| o == a.id))
+        .collect();
     eprintln!(
         "bench-app: Xvfb {} (1280x800x24, no window manager), {} warm starts each, then {} s of idle CPU each",
         screen.display, options.runs, options.cpu_secs
@@ -355,6 +366,10 @@ struct Options {
     runs: usize,
     cpu_secs: u64,
     build: bool,
+    /// Another build of the app to measure.
+    app: Option<PathBuf>,
+    /// Only this app (`deskline` or `linphone`).
+    only: Option<String>,
 }
 
 impl Options {
@@ -364,6 +379,8 @@ impl Options {
             runs: 5,
             cpu_secs: 60,
             build: true,
+            app: None,
+            only: None,
         };
         let mut args = args.iter().filter(|a| *a != "--");
         while let Some(arg) = args.next() {
@@ -387,16 +404,33 @@ impl Options {
                     }
                 }
                 "--no-build" => options.build = false,
+                "--app" => {
+                    let v = args
+                        .next()
+                        .context("--app needs the path of a deskline-app")?;
+                    options.app = Some(
+                        std::fs::canonicalize(v)
+                            .with_context(|| format!("--app: {v} is not there"))?,
+                    );
+                }
+                "--only" => {
+                    let v = args.next().context("--only needs deskline or linphone")?;
+                    if v != "deskline" && v != "linphone" {
+                        bail!("--only takes deskline or linphone, not '{v}'");
+                    }
+                    options.only = Some(v.clone());
+                }
                 "--help" | "-h" => {
                     println!(
-                        "cargo xtask bench-app [--runs N (5)] [--cpu-seconds S (60)] [--no-build]\n\
+                        "cargo xtask bench-app [--runs N (5)] [--cpu-seconds S (60)] [--no-build] \
+                         [--app PATH] [--only deskline|linphone]\n\
                          Deskline's desktop app beside Linphone desktop on one Xvfb: start-up, \
                          idle memory (window open and closed to the tray) and idle CPU."
                     );
                     return Ok(None);
                 }
                 other => bail!(
-                    "unknown option '{other}' for bench-app: use --runs N, --cpu-seconds S, --no-build"
+                    "unknown option '{other}' for bench-app: use --runs N, --cpu-seconds S, --no-build, --app PATH, --only deskline|linphone"
                 ),
             }
         }
@@ -470,7 +504,15 @@ fn build_app(root: &Path, target: &Path) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     run_cmd(
         Command::new(cargo)
-            .args(["build", "--release", "-p", "deskline-app"])
+            // The tray process too: closing the window hands the line to it.
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "deskline-app",
+                "-p",
+                "deskline-tray",
+            ])
             .env("CARGO_TARGET_DIR", target)
             .current_dir(root),
     )
@@ -631,6 +673,60 @@ struct Memory {
     total_kb: u64,
     /// Name, PSS, USS.
     procs: Vec<(String, u64, u64)>,
+}
+
+/// Shared libraries mapped by the process tree of `root` (paths of `.so` files).
+fn mapped_libraries(pids: &[u32]) -> HashSet<String> {
+    let mut libs = HashSet::new();
+    for pid in pids {
+        let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
+            continue;
+        };
+        for line in maps.lines() {
+            if let Some(path) = line.split_whitespace().nth(5)
+                && path.starts_with('/')
+                && path.contains(".so")
+            {
+                libs.insert(path.to_owned());
+            }
+        }
+    }
+    libs
+}
+
+/// Processes outside the tree of `root` that map one of the big libraries it maps (the web
+/// view's, GL's, Qt's): PSS divides those pages among all of them, so the tree's PSS is lower
+/// while they run (another WebKit app, a test suite) than it would be alone. USS is not.
+fn sharers(root: u32) -> Vec<String> {
+    let tree: Vec<u32> = process_tree(root).iter().map(|p| p.pid).collect();
+    let big = |path: &str| {
+        [
+            "libwebkit2gtk",
+            "libjavascriptcoregtk",
+            "libLLVM",
+            "libQt5Core",
+            "libQt6Core",
+        ]
+        .iter()
+        .any(|name| path.contains(name))
+    };
+    let ours: HashSet<String> = mapped_libraries(&tree)
+        .into_iter()
+        .filter(|p| big(p))
+        .collect();
+    let mut found = Vec::new();
+    for p in all_procs() {
+        if tree.contains(&p.pid) || p.pid == std::process::id() {
+            continue;
+        }
+        let shared = mapped_libraries(&[p.pid])
+            .into_iter()
+            .any(|lib| ours.contains(&lib));
+        if shared {
+            found.push(format!("{} (pid {})", proc_name(p.pid), p.pid));
+        }
+    }
+    found
 }
 
 fn tree_memory(root: u32) -> Result<Memory> {
@@ -1318,6 +1414,18 @@ fn measure_launch(
     let mut analyser = Analyser::new();
     let t0 = Instant::now();
     let mut running = app.launch(env)?;
+    if trace {
+        // To line the grabs up with the app's own log (its timestamps are wall-clock).
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        eprintln!(
+            "  launched {} at {}.{:03} s since the epoch",
+            app.label,
+            wall.as_secs(),
+            wall.subsec_millis()
+        );
+    }
     let mut window: Option<u64> = None;
     let mut mapped: Option<Duration> = None;
     let mut candidate: Option<Duration> = None;
@@ -1508,6 +1616,14 @@ fn idle(
         ));
     }
     report.open = Some(tree_memory(running.pid())?);
+    let others = sharers(running.pid());
+    if !others.is_empty() {
+        report.notes.push(format!(
+            "its PSS with the window open was read while {} other process(es) mapped the same big libraries ({}): shared pages were split with them, so it is lower than alone (USS is not)",
+            others.len(),
+            others.join(", ")
+        ));
+    }
 
     let window = helper
         .find(app.title)?
@@ -1518,6 +1634,11 @@ fn idle(
     let deadline = closed_at + CLOSE_TIMEOUT;
     let mut closed = false;
     while Instant::now() < deadline {
+        if running.child.try_wait().ok().flatten().is_some() && app.web_view {
+            // Deskline's window process exits on close and `deskline-tray`, beside it,
+            // keeps the line: the tray's memory is Deskline's in the tray.
+            return measure_tray(app, report, closed_at);
+        }
         if running.child.try_wait().ok().flatten().is_some() {
             report.closed_na = Some(format!(
                 "{} quits when its main window closes (no tray without a tray host)",
@@ -1561,6 +1682,9 @@ fn idle(
         }
     }
     std::thread::sleep(CLOSED_SETTLE);
+    if running.child.try_wait().ok().flatten().is_some() && app.web_view {
+        return measure_tray(app, report, closed_at);
+    }
     if running.child.try_wait().ok().flatten().is_some() {
         report.closed_na = Some(format!(
             "{} exited within {CLOSED_SETTLE:?} of its window closing",
@@ -1581,6 +1705,62 @@ fn idle(
     }
     report.closed = Some(tree_memory(running.pid())?);
     running.stop()
+}
+
+/// The `deskline-tray` process the app started when its window closed: waits for it,
+/// lets it settle, reads its memory and stops it (SIGTERM: it unregisters and exits).
+fn measure_tray(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Result<()> {
+    let tray_bin = app
+        .program
+        .parent()
+        .map(|dir| dir.join("deskline-tray"))
+        .context("the app has no directory")?;
+    let find = || -> Option<u32> {
+        std::fs::read_dir("/proc")
+            .ok()?
+            .flatten()
+            .find_map(|entry| {
+                let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+                let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+                (exe == tray_bin).then_some(pid)
+            })
+    };
+    let deadline = closed_at + CLOSE_TIMEOUT;
+    let tray = loop {
+        if let Some(pid) = find() {
+            break pid;
+        }
+        if Instant::now() >= deadline {
+            report.closed_na = Some(format!(
+                "{} exited when its window closed and no {} took over",
+                app.label,
+                tray_bin.display()
+            ));
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    report.notes.push(format!(
+        "closing the window: the window process (GTK, WebKit) exited and deskline-tray \
+         (pid {tray}) took the line over within {} ms",
+        closed_at.elapsed().as_millis()
+    ));
+    std::thread::sleep(CLOSED_SETTLE);
+    if find() != Some(tray) {
+        report.closed_na = Some(format!(
+            "deskline-tray exited within {CLOSED_SETTLE:?} of starting"
+        ));
+        return Ok(());
+    }
+    report.closed = Some(tree_memory(tray)?);
+    let _ = Command::new("kill")
+        .args(["-TERM", &tray.to_string()])
+        .status();
+    let stop_deadline = Instant::now() + Duration::from_secs(10);
+    while find() == Some(tray) && Instant::now() < stop_deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1684,7 +1864,15 @@ fn table(reports: &[Report], display: &str, options: &Options, out_dir: &Path) -
             .map(|r| {
                 r.open
                     .as_ref()
-                    .map(|m| format!("{} ({} proc)", mib(m.total_kb), m.procs.len()))
+                    .map(|m| {
+                        let uss: u64 = m.procs.iter().map(|(_, _, uss)| uss).sum();
+                        format!(
+                            "{} ({} proc; USS {})",
+                            mib(m.total_kb),
+                            m.procs.len(),
+                            mib(uss)
+                        )
+                    })
                     .unwrap_or_else(na)
             })
             .collect(),
@@ -1696,7 +1884,15 @@ fn table(reports: &[Report], display: &str, options: &Options, out_dir: &Path) -
             .map(|r| {
                 r.closed
                     .as_ref()
-                    .map(|m| format!("{} ({} proc)", mib(m.total_kb), m.procs.len()))
+                    .map(|m| {
+                        let uss: u64 = m.procs.iter().map(|(_, _, uss)| uss).sum();
+                        format!(
+                            "{} ({} proc; USS {})",
+                            mib(m.total_kb),
+                            m.procs.len(),
+                            mib(uss)
+                        )
+                    })
                     .unwrap_or_else(na)
             })
             .collect(),
