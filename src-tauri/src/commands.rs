@@ -18,6 +18,10 @@ type Shared<'a> = State<'a, Arc<Shell>>;
 #[tauri::command]
 #[specta::specta]
 pub async fn app_state(app: AppHandle, shell: Shared<'_>) -> Result<dto::AppState, AppError> {
+    tracing::debug!(
+        ms = crate::since_start_ms(),
+        "the page asks for the app state"
+    );
     let mut state = shell.app_state().await?;
     state.preferences.start_at_login = app.autolaunch().is_enabled().unwrap_or(false);
     Ok(state)

@@ -23,6 +23,21 @@ use std::sync::Arc;
 use tauri::{Manager, RunEvent};
 use tauri_specta::Event as _;
 
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Marks the start of the process (`main` calls it first); start-up milestones are logged
+/// at debug level in milliseconds since then.
+pub fn mark_start() {
+    STARTED.get_or_init(std::time::Instant::now);
+}
+
+/// Milliseconds since [`mark_start`] (for the start-up milestones in the log).
+pub fn since_start_ms() -> u64 {
+    STARTED.get().map_or(0, |t| {
+        u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
+    })
+}
+
 /// Where the generated TypeScript bindings live, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
@@ -151,8 +166,15 @@ pub fn run() {
         .manage(shell.clone())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
+            tracing::debug!(ms = since_start_ms(), "start-up: setup");
             builder.mount_events(app);
+            // The window first: its web view's processes start while the rest is set up.
+            if !minimized {
+                tray::show_main(app.handle(), None);
+                tracing::debug!(ms = since_start_ms(), "start-up: main window made");
+            }
             tray::create(app.handle())?;
+            tracing::debug!(ms = since_start_ms(), "start-up: tray icon made");
             {
                 use tauri_plugin_deep_link::DeepLinkExt as _;
                 let handle = app.handle().clone();
@@ -183,9 +205,6 @@ pub fn run() {
                 termination().await;
                 tray::quit(&handle);
             });
-            if !minimized {
-                tray::show_main(app.handle(), None);
-            }
             Ok(())
         })
         .build(tauri::generate_context!("../tauri.conf.json"));

@@ -154,6 +154,8 @@ impl Shell {
     pub async fn start(self: &Arc<Self>, app: &AppHandle) {
         // A tray process may hold the line: it unregisters and exits first.
         crate::handoff::take_over_from_tray().await;
+        // The first screen's reader opens the cache first: never two first opens at once.
+        crate::tray::first_screen::settled().await;
         let path = match &self.options.data_dir {
             Some(d) => Some(d.join("app-preferences.json")),
             None => app
@@ -183,6 +185,7 @@ impl Shell {
         }
         // `send` would not store the value while nobody waits yet.
         self.ready.send_replace(true);
+        tracing::debug!(ms = crate::since_start_ms(), "start-up: shell started");
     }
 
     async fn resume_automatic(self: &Arc<Self>, app: &AppHandle) -> Result<(), AppError> {

@@ -1,15 +1,21 @@
 //! The tray icon and its menu (line state, Do Not Disturb, forwarding, missed calls, sync,
 //! quit), and the main window's life: created on demand, destroyed when closed (the web
-//! view's memory is released; the core keeps running in the tray).
+//! view's memory is released; the core keeps running in the tray). The first main window
+//! shows the [`first_screen`] read from the cache at start at once.
+
+pub mod first_screen;
 
 use crate::dto::{AppEvent, Registering, SipMode};
 use crate::state::Shell;
 use deskline_core::{Setting, SettingKey};
 use std::sync::Arc;
+use std::time::Duration;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
+use tauri::webview::PageLoadEvent;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, Wry};
+use tauri_plugin_autostart::ManagerExt as _;
 use tauri_specta::Event as _;
 
 /// Label of the main window.
@@ -156,14 +162,60 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>, page: Option<&str>) {
         Some(p) => format!("index.html#{p}"),
         None => "index.html".into(),
     };
-    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App(url.into()))
+    let mut builder = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App(url.into()))
         .title("Deskline")
         .inner_size(1040.0, 720.0)
         .min_inner_size(560.0, 480.0)
-        .build();
-    if let Err(e) = built {
-        tracing::warn!(error = %e, "main window could not open");
+        // Shown once its page has loaded (below). A window shown before makes WebKitGTK
+        // wait, on the main thread, up to 500 ms for a first frame that needs that thread
+        // to serve the page's files: half of the starts under load then painted ~0.5 s late.
+        .visible(false)
+        .on_page_load(|window, payload| {
+            if matches!(payload.event(), PageLoadEvent::Finished) {
+                reveal(&window);
+            }
+        });
+    if let Some(script) = first_screen_script(app) {
+        builder = builder.initialization_script(&script);
     }
+    match builder.build() {
+        Ok(_) => {
+            // Shown anyway if the page never says it has loaded.
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(REVEAL_AT_THE_LATEST).await;
+                if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                    reveal(&window);
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "main window could not open"),
+    }
+}
+
+/// Longest a new main window stays hidden waiting for its page.
+const REVEAL_AT_THE_LATEST: Duration = Duration::from_secs(2);
+
+/// Shows a main window made hidden (a shown one is left as it is).
+fn reveal<R: Runtime>(window: &tauri::WebviewWindow<R>) {
+    if let Ok(false) = window.is_visible() {
+        let _ = window.show();
+        let _ = window.set_focus();
+        tracing::debug!(ms = crate::since_start_ms(), "start-up: main window shown");
+    }
+}
+
+/// Longest the first main window waits for the cache's first screen (read since `main`
+/// began, usually done by the time the window is made).
+const FIRST_SCREEN_WAIT: Duration = Duration::from_millis(100);
+
+/// The script that hands the page the first screen read from the cache, for the first
+/// main window of this start (later windows load the running shell's state at once).
+fn first_screen_script<R: Runtime>(app: &AppHandle<R>) -> Option<String> {
+    let config_dir = app.path().app_config_dir().ok();
+    let mut screen = first_screen::take(FIRST_SCREEN_WAIT, config_dir.as_deref())?;
+    screen.state.preferences.start_at_login = app.autolaunch().is_enabled().unwrap_or(false);
+    first_screen::script(&screen)
 }
 
 /// Brings the tray up to date with the account, the line and the missed calls.

@@ -12,7 +12,7 @@ import axe from 'axe-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import Main from './Main.svelte';
 import RingWindow from './pages/RingWindow.svelte';
-import { MockBackend } from './backend';
+import { MockBackend } from './backend/mock';
 import { PAGES, type Page } from './settings';
 import { startApp } from './testing/harness';
 

@@ -1,11 +1,22 @@
 // The app's reactive state (Svelte 5 runes): who is signed in, the account at a glance,
 // every setting with its sync status, the line, sync progress, the page shown, and
-// messages. It reloads from the backend when the backend says something changed.
-import type { AccountStatus, AppState, LineState, Setting, SettingKey, SettingView } from './bindings';
-import { BackendError, type Backend, type Unsubscribe } from './backend';
+// messages. It reloads from the backend when the backend says something changed. At start
+// it shows the first screen the shell read from its cache (when there is one) at once,
+// and then loads the live state over it.
+import type { AccountStatus, AppState, History, LineState, Setting, SettingKey, SettingView } from './bindings';
+import { BackendError, type Backend, type FirstScreen, type Unsubscribe } from './backend';
 import { isPage, type Page } from './settings';
 
 export type Phase = 'loading' | 'signed_out' | 'syncing' | 'ready';
+
+/** Resolves once the screen as it is now has been painted (the next frame, then a task). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const task = () => setTimeout(resolve, 0);
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(task);
+    else task();
+  });
+}
 
 export interface Toast {
   id: number;
@@ -20,8 +31,17 @@ export class App {
   status = $state<AccountStatus | null>(null);
   settings = $state<SettingView[]>([]);
   line = $state<LineState>({ sip: 'off', lines: [], ringing: [], missed: 0 });
+  /** Whether `line` is the shell's (false while the start-up has not said yet). */
+  lineKnown = $state(false);
   /** How many `line_changed` events arrived (a read of the line older than one is dropped). */
   private lineEvents = 0;
+  /** The call history as last read (the home page's recent calls). */
+  history = $state<History | null>(null);
+  /**
+   * False while the screen shows the first screen from the shell's cache and the live
+   * state has not been loaded yet (the same cached values, read before the start-up).
+   */
+  live = $state(true);
   progress = $state<{ done: number; total: number; step: string } | null>(null);
   page = $state<Page>('home');
   toasts = $state<Toast[]>([]);
@@ -40,6 +60,12 @@ export class App {
   /** Subscribes to the backend's events and loads the first screen. */
   async start(initialPage?: string) {
     if (initialPage && isPage(initialPage)) this.page = initialPage;
+    const first = this.backend.firstScreen();
+    if (first && this.showFirstScreen(first)) {
+      // The cached screen is painted before anything is asked of the shell (its answers
+      // would compete with the first paint); what changed meanwhile is read right after.
+      await afterPaint();
+    }
     this.subs.push(
       this.backend.onSyncEvent((e) => {
         if (e.type === 'started') {
@@ -67,6 +93,7 @@ export class App {
         else if (e.type === 'line_changed') {
           this.lineEvents += 1;
           this.line = e.state;
+          this.lineKnown = true;
         }
       }),
     );
@@ -80,15 +107,40 @@ export class App {
     this.subs = [];
   }
 
+  /**
+   * Shows what the shell read from its cache before the start-up: the same values the
+   * commands answer from that cache, with their outbox status (pending, conflict…), so
+   * nothing is shown as synced that is not. Everything is read again right after.
+   */
+  private showFirstScreen(first: FirstScreen): boolean {
+    if (!first.state.signed_in || (!first.status.last_sync_at && first.settings.length === 0)) return false;
+    this.live = false;
+    this.state = first.state;
+    this.status = first.status;
+    this.settings = first.settings;
+    this.history = first.history;
+    if (first.line) {
+      this.line = first.line;
+      this.lineKnown = true;
+    }
+    this.phase = 'ready';
+    return true;
+  }
+
   /** Re-reads who is signed in and everything shown. */
   async loadState() {
     const finishedBefore = this.syncsFinished;
     try {
+      const before = this.state?.signed_in?.account;
       this.state = await this.backend.appState();
+      // Another account's calls are not shown while this one's load.
+      if (this.state.signed_in?.account !== before) this.history = null;
       if (!this.state.signed_in) {
         this.phase = 'signed_out';
         this.status = null;
         this.settings = [];
+        this.history = null;
+        this.live = true;
         return;
       }
       await this.reload();
@@ -98,6 +150,8 @@ export class App {
       const eventsBefore = this.lineEvents;
       const line = await this.backend.lineState();
       if (this.lineEvents === eventsBefore) this.line = line;
+      this.lineKnown = true;
+      this.live = true;
       if (this.phase !== 'syncing') {
         const synced = this.syncsFinished !== finishedBefore || !!this.status?.last_sync_at || this.settings.length > 0;
         this.phase = synced ? 'ready' : 'syncing';
@@ -113,6 +167,13 @@ export class App {
     const [status, settings] = await Promise.all([this.backend.accountStatus(), this.backend.settings()]);
     this.status = status;
     this.settings = settings;
+  }
+
+  /** Re-reads the call history (keeps it for the home page). Throws. */
+  async loadHistory(): Promise<History> {
+    const history = await this.backend.callHistory();
+    this.history = history;
+    return history;
   }
 
   private scheduleReload() {

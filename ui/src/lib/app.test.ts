@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { App } from './app.svelte';
-import { MockBackend } from './backend';
+import { MockBackend } from './backend/mock';
 import type { AccountStatus, LineState } from './bindings';
 
 describe('App', () => {

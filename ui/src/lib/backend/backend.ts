@@ -35,6 +35,38 @@ export class BackendError extends Error {
 /** Stops listening. */
 export type Unsubscribe = () => void;
 
+/**
+ * What the shell read from its cache for the main window's first screen, handed to the
+ * page before it loaded (`src-tauri/src/tray/first_screen.rs`): the answers `appState`,
+ * `accountStatus`, `settings` and `callHistory` would give, read at start without waiting
+ * for the start-up. `line` is the line as the start-up will show it when that is known at
+ * once (the demo's), else null. The UI shows it at once and then loads the live state.
+ */
+export interface FirstScreen {
+  state: AppState;
+  status: AccountStatus;
+  settings: SettingView[];
+  history: History;
+  line: LineState | null;
+  /** When the shell read it (Unix milliseconds). */
+  read_at_ms: number;
+}
+
+/** A first screen older than this is not shown (a page loaded long after the start). */
+export const FIRST_SCREEN_MAX_AGE_MS = 30_000;
+
+/** Takes the first screen from `holder[key]` (once: it is removed), if recent enough. */
+export function takeFirstScreen(holder: Record<string, unknown>, key: string, now = Date.now()): FirstScreen | null {
+  const value = holder[key] as FirstScreen | undefined;
+  if (value === undefined) return null;
+  holder[key] = undefined;
+  if (typeof value !== 'object' || value === null || typeof value.read_at_ms !== 'number') return null;
+  const age = now - value.read_at_ms;
+  if (age < -FIRST_SCREEN_MAX_AGE_MS || age > FIRST_SCREEN_MAX_AGE_MS) return null;
+  if (!value.state?.signed_in || !value.status || !Array.isArray(value.settings) || !value.history) return null;
+  return value;
+}
+
 export interface SignInRequest {
   server: string;
   userId: string;
@@ -45,6 +77,8 @@ export interface SignInRequest {
 export interface Backend {
   /** Which implementation this is ("tauri" or "mock"). */
   readonly kind: 'tauri' | 'mock';
+  /** The first screen from the shell's cache, once (then null); null when there is none. */
+  firstScreen(): FirstScreen | null;
   appState(): Promise<AppState>;
   signIn(request: SignInRequest): Promise<SignedIn>;
   tryDemo(): Promise<SignedIn>;

@@ -22,7 +22,7 @@ import type {
   SoftClient,
   SyncEvent,
 } from '../bindings';
-import { BackendError, type Backend, type SignInRequest, type Unsubscribe } from './backend';
+import { BackendError, type Backend, type FirstScreen, type SignInRequest, type Unsubscribe } from './backend';
 
 type Listener<T> = (event: T) => void;
 
@@ -318,6 +318,10 @@ export interface MockOptions {
   startError?: string;
   /** A tel:/sip: link asked to call this before the window opened. */
   pendingDial?: string;
+  /** Hand the UI a first screen read from the "cache" at construction, as the app's shell does. */
+  firstScreen?: boolean;
+  /** Milliseconds the start-up takes: `appState` answers only then (default 0). */
+  startDelayMs?: number;
 }
 
 /** Options from a page address, for `npm run dev:mock` (`?demo`, `?sync`, `?call`, `?accounts`, `?dial=tel:…`). */
@@ -329,6 +333,8 @@ export function mockOptionsFromUrl(search: string): MockOptions {
     firstSync: q.has('sync'),
     syncStepMs: q.has('sync') ? 1500 : undefined,
     ringing: q.has('call'),
+    firstScreen: q.has('first'),
+    startDelayMs: q.has('first') ? 1000 : undefined,
     knownAccounts: q.has('accounts')
       ? [{ account: 'jdoe@example.com@xsp.example.net', user_id: 'jdoe@example.com', server: 'https://xsp.example.net/', sign_in_automatically: true }]
       : [],
@@ -353,6 +359,8 @@ export class MockBackend implements Backend {
   private stepDelay: number;
   private nextCall = 1;
   private timers = new Set<ReturnType<typeof setTimeout>>();
+  private first: FirstScreen | null = null;
+  private started: Promise<void>;
   private syncL = new Set<Listener<SyncEvent>>();
   private lineL = new Set<Listener<LineEvent>>();
   private appL = new Set<Listener<AppEvent>>();
@@ -376,6 +384,34 @@ export class MockBackend implements Backend {
     if (options.ringing && this.signed) {
       this.simulateIncomingCall({ number: '2145551003', name: 'Bea Carter' });
     }
+    if (options.firstScreen) this.first = this.readFirstScreen();
+    const delay = options.startDelayMs ?? 0;
+    this.started = delay > 0 ? new Promise((resolve) => this.later(resolve, delay)) : Promise.resolve();
+  }
+
+  /** What the shell reads from its cache for the first screen (null when signed out). */
+  private readFirstScreen(): FirstScreen | null {
+    if (!this.signed) return null;
+    return {
+      state: {
+        signed_in: clone(this.signed),
+        known_accounts: clone(this.known),
+        preferences: clone(this.prefs),
+        version: '0.1.0-mock',
+        start_error: null,
+      },
+      status: this.statusNow(),
+      settings: [...this.snapshots.keys()].map((k) => this.view(k)),
+      history: clone(this.history),
+      line: this.signed.demo ? clone(this.line) : null,
+      read_at_ms: Date.now(),
+    };
+  }
+
+  firstScreen(): FirstScreen | null {
+    const first = this.first;
+    this.first = null;
+    return first;
   }
 
   private loadDemo(): SignedIn {
@@ -525,6 +561,7 @@ export class MockBackend implements Backend {
   refuseNext: string | null = null;
 
   async appState(): Promise<AppState> {
+    await this.started;
     return {
       signed_in: this.signed ? clone(this.signed) : null,
       known_accounts: clone(this.known),
@@ -592,6 +629,10 @@ export class MockBackend implements Backend {
   }
 
   async accountStatus(): Promise<AccountStatus> {
+    return this.statusNow();
+  }
+
+  private statusNow(): AccountStatus {
     const s = this.need();
     const synced = this.lastSync !== null;
     const eff = (k: SettingKey) => (this.snapshots.has(k) ? this.view(k).value : null);

@@ -2,7 +2,10 @@
 // into values or thrown `BackendError`s.
 import { commands, events } from '../bindings';
 import type { AppError } from '../bindings';
-import { BackendError, type Backend, type Unsubscribe } from './backend';
+import { BackendError, takeFirstScreen, type Backend, type Unsubscribe } from './backend';
+
+/** Where the shell's initialization script puts the first screen (`first_screen::GLOBAL`). */
+const FIRST_SCREEN_GLOBAL = '__DESKLINE_FIRST_SCREEN__';
 
 type Result<T> = { status: 'ok'; data: T } | { status: 'error'; error: AppError };
 
@@ -36,6 +39,7 @@ function subscribe<T>(listen: (cb: (e: { payload: T }) => void) => Promise<() =>
 
 export const tauriBackend: Backend = {
   kind: 'tauri',
+  firstScreen: () => takeFirstScreen(window as unknown as Record<string, unknown>, FIRST_SCREEN_GLOBAL),
   appState: () => unwrap(commands.appState()),
   signIn: (r) => unwrap(commands.signIn(r.server, r.userId, r.password, r.signInAutomatically)),
   tryDemo: () => unwrap(commands.tryDemo()),

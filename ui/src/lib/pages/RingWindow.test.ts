@@ -1,7 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MockBackend } from '../backend';
+import { MockBackend } from '../backend/mock';
 import RingWindow from './RingWindow.svelte';
 
 let backend: MockBackend;

@@ -2,7 +2,7 @@
 // after each test. Only test files import this.
 import { afterEach } from 'vitest';
 import { App } from '../app.svelte';
-import { MockBackend, type MockOptions } from '../backend';
+import { MockBackend, type MockOptions } from '../backend/mock';
 import type { Page } from '../settings';
 
 const started: { app: App; backend: MockBackend }[] = [];
