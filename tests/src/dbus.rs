@@ -15,7 +15,8 @@
 //! [`NotificationDaemon::dismiss`] make the server emit `ActionInvoked` /
 //! `NotificationClosed` through `org.freedesktop.DBus.Mock.EmitSignal` — the same call as
 //! `gdbus call … EmitSignal` in the lab notes, sent over zbus so no argument is quoted
-//! through a shell. Dropping either kills its processes.
+//! through a shell. [`NotificationDaemon::click_before_replying`] makes every later
+//! `Notify` emit `ActionInvoked` before its reply. Dropping either kills its processes.
 //!
 //! Packages: `dbus-daemon` (package `dbus`), `python3-dbusmock`.
 
@@ -354,6 +355,27 @@ impl NotificationDaemon {
     async fn emit(&self, name: &str, signature: &str, args: Vec<Value<'_>>) {
         self.mock_call("EmitSignal", &(NOTIFICATIONS, name, signature, args))
             .await;
+    }
+
+    /// From now on the server clicks `key` on every new notification before it answers
+    /// `Notify` (dbusmock's `AddMethod` replaces the template's `Notify` with the same
+    /// code plus the signal): the client gets `ActionInvoked` before the reply that tells
+    /// it the notification's id — a click the instant the notification appears.
+    pub async fn click_before_replying(&self, key: &str) {
+        assert!(
+            key.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "a plain action key"
+        );
+        let code = format!(
+            "if args[1]:\n    ret = args[1]\nelse:\n    ret = self.next_id\n    self.next_id += 1\n\
+             self.EmitSignal('', 'ActionInvoked', 'us', [ret, '{key}'])\n"
+        );
+        self.mock_call(
+            "AddMethod",
+            &(NOTIFICATIONS, "Notify", "susssasa{sv}i", "u", code.as_str()),
+        )
+        .await;
     }
 
     /// The user clicks the button `key` of notification `id` (`ActionInvoked`).

@@ -2,7 +2,8 @@
 //! private D-Bus session bus: what a call notification carries (app name, summary, body,
 //! Answer/Decline actions, urgency, category, resident, no expiry), markup escaping,
 //! replacing it, closing it, and the user's choices coming back on the action channel
-//! with the right call ID (Decline, Answer, Dismissed; nothing after Deskline closed it).
+//! with the right call ID (Decline, Answer, Dismissed; nothing after Deskline closed it;
+//! a click that reaches the client before the reply to `Notify`).
 //!
 //! notify-rust reaches the bus named by `DBUS_SESSION_BUS_ADDRESS`, a process-wide
 //! setting: this file holds exactly one test, which sets it before any other thread
@@ -26,27 +27,23 @@ fn view(call_id: &str, name: Option<&str>, number: &str, label: &str) -> Incomin
     }
 }
 
-/// Emits `key` on notification `id` until an action arrives (the notifier subscribes to
-/// the server's signals right after `Notify` returns; a click cannot come sooner for a
-/// person, but the test can).
+/// The user clicks `key` on notification `id`; what the notifier reports (once).
 async fn click(
     daemon: &NotificationDaemon,
     rx: &mut mpsc::Receiver<(String, NotificationAction)>,
     id: u32,
     key: &str,
 ) -> (String, NotificationAction) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        daemon.invoke_action(id, key).await;
-        if let Ok(Some(got)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
-            return got;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no action came back for notification {id}:\n{}",
-            daemon.log()
-        );
-    }
+    daemon.invoke_action(id, key).await;
+    tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "no action came back for notification {id}:\n{}",
+                daemon.log()
+            )
+        })
+        .unwrap()
 }
 
 async fn quiet(
@@ -201,5 +198,21 @@ async fn scenario(bus: PrivateBus) {
     // On quit every notification still shown is withdrawn.
     notifier.close_all().await;
     daemon.wait_closed(third_server_id, WAIT).await;
+    assert!(notifier.shown_calls().is_empty());
+
+    // A click the instant a notification appears: the server sends `ActionInvoked` before
+    // the reply to `Notify`. It is reported once, for the right call, with no retry.
+    daemon.click_before_replying("decline").await;
+    let fourth = notifier
+        .show_incoming(&view("call-4@host", None, "2145553004", "Dana Demo (PC)"))
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("the early click was lost:\n{}", daemon.log()))
+        .unwrap();
+    assert_eq!(got, ("call-4@host".to_owned(), NotificationAction::Decline));
+    assert_eq!(quiet(&mut rx).await, []);
+    notifier.close(fourth).await.unwrap();
     assert!(notifier.shown_calls().is_empty());
 }

@@ -237,8 +237,7 @@ async fn the_tray_keeps_the_line_shows_calls_and_hands_it_over_to_the_app() {
         WAIT,
     );
     let shown = daemon.wait_notifies(2, WAIT).await;
-    // As in cli_listen: notify-rust listens for actions only once Notify's answer is back.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Clicked the moment the server has it (the notifier listens before it sends).
     daemon.invoke_action(shown[1].id, "decline").await;
     let run = caller.finish(WAIT).await;
     assert!(run.ok(), "the caller did not get 603: {}", run.describe());
