@@ -281,7 +281,7 @@ impl Shell {
     /// The user has seen the missed calls.
     pub async fn missed_calls_seen(&self, app: &AppHandle) {
         if let Some(running) = self.running.read().await.as_ref() {
-            running.runner.missed_seen();
+            running.runner.missed_seen().await;
         }
         self.update_line(app, |s| s.missed = 0);
     }

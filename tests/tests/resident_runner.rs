@@ -1,7 +1,8 @@
 //! `deskline_api::resident::SessionRunner` in process, against the sandbox provider and a
 //! real Kamailio, SIPp placing the calls and a recording notifier: the synced soft
 //! clients register, calls ring and are declined (from the runner and from the
-//! notification), shutdown returns only once every line is unregistered, and a SIP
+//! notification), the missed calls not seen yet are counted again by the next start
+//! (and the ones seen are not), shutdown returns only once every line is unregistered, and a SIP
 //! password changed on the provider registers the line again after a sync.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -10,6 +11,7 @@ use deskline_api::{Deskline, OpenOptions};
 use deskline_core::calls::tracker::TrackerEvent;
 use deskline_core::calls::{CallEndReason, NotificationAction};
 use deskline_core::sync::SyncScope;
+use deskline_core::{CallDirection, CallOutcome, CallRecord};
 use deskline_e2e::cli::{
     DEMO_PASSWORD, DEMO_SIP_PASSWORDS, DEMO_USER, Sandbox, SandboxConfig, Seed,
     demo_seed_with_registrar_port, demo_sip_users,
@@ -60,6 +62,20 @@ fn options(
         tuning: kamailio::tuning(),
         ..RunnerOptions::new(notifier, actions)
     }
+}
+
+/// Another runner of `runner`'s session without the call side (it only reads the store).
+fn sync_only(runner: &SessionRunner) -> SessionRunner {
+    let (action_tx, action_rx) = mpsc::channel(16);
+    SessionRunner::start(
+        runner.deskline().clone(),
+        runner.session().clone(),
+        RunnerOptions {
+            sip: false,
+            first_sync: None,
+            ..RunnerOptions::new(Arc::new(RecordingNotifier::new(action_tx)), action_rx)
+        },
+    )
 }
 
 async fn wait_summary(
@@ -217,8 +233,52 @@ async fn the_runner_registers_the_synced_lines_rings_declines_and_unregisters_on
     let run = caller.finish(WAIT).await;
     assert!(run.ok(), "{}", run.describe());
     assert_eq!(summary.borrow().missed, 1, "declined calls are not missed");
-    runner.missed_seen();
+
+    // Another start on the same account (the tray taking the line over, the next login)
+    // counts the missed call the user has not seen, from the call history.
+    let later = sync_only(&runner);
+    let mut later_summary = later.summary();
+    let s = wait_summary(&mut later_summary, "the unseen missed call", |s| {
+        s.missed > 0
+    })
+    .await;
+    assert_eq!(s.missed, 1, "{s:#?}");
+    later.shutdown().await;
+
+    runner.missed_seen().await;
     assert_eq!(summary.borrow().missed, 0);
+    // Seen is kept: after a call missed since, a start counts that one only.
+    let now = time::OffsetDateTime::now_utc();
+    runner
+        .deskline()
+        .store()
+        .record_call(
+            &runner.session().account.id,
+            &CallRecord {
+                id: "missed-later@host".into(),
+                line: PC.into(),
+                direction: CallDirection::Incoming,
+                number: "+15550002".into(),
+                name: None,
+                started_at: now,
+                ended_at: Some(now),
+                outcome: CallOutcome::Missed,
+                suppressed_by_dnd: false,
+            },
+        )
+        .await
+        .unwrap();
+    let later = sync_only(&runner);
+    let mut later_summary = later.summary();
+    let s = wait_summary(&mut later_summary, "the call missed since", |s| {
+        s.missed > 0
+    })
+    .await;
+    assert_eq!(
+        s.missed, 1,
+        "the call seen before is not counted again: {s:#?}"
+    );
+    later.shutdown().await;
 
     // Shutdown returns once Kamailio has no binding left.
     runner.shutdown().await;

@@ -23,6 +23,7 @@ use deskline_core::calls::tracker::{TrackedLine, TrackerEvent};
 use deskline_core::calls::{CallEndReason, NotificationAction, Notifier};
 use deskline_core::session::Session;
 use deskline_core::sync::{SyncEvent, SyncScope};
+use deskline_core::{CallDirection, CallOutcome};
 use deskline_sip::{AgentOptions, LineConfig, Tuning};
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -43,6 +44,8 @@ pub const EXPIRES: u32 = 600;
 const TASK_GRACE: Duration = Duration::from_secs(2);
 /// Capacity of the runner's event broadcast.
 const EVENT_CAPACITY: usize = 1024;
+/// How many of the newest calls of the history are looked at for unseen missed ones.
+const UNSEEN_SCAN: usize = 500;
 
 /// How a session runs.
 pub struct RunnerOptions {
@@ -344,6 +347,38 @@ struct Shared {
 }
 
 impl Shared {
+    /// Adds the missed calls the user has not seen yet, from the call history: the count
+    /// survives a restart and the hand-over between the app and the tray. Runs before the
+    /// lines register, so no call is counted twice.
+    async fn load_unseen_missed(&self) {
+        let store = self.deskline.store();
+        let account = &self.session.account.id;
+        let seen = match store.missed_seen_at(account).await {
+            Ok(seen) => seen,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read when the missed calls were seen");
+                return;
+            }
+        };
+        let history = match store.call_history(account, UNSEEN_SCAN).await {
+            Ok(history) => history,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the call history");
+                return;
+            }
+        };
+        let unseen = history
+            .iter()
+            .filter(|c| c.direction == CallDirection::Incoming && c.outcome == CallOutcome::Missed)
+            .filter(|c| seen.is_none_or(|seen| c.ended_at.unwrap_or(c.started_at) > seen))
+            .count();
+        let unseen = u32::try_from(unseen).unwrap_or(u32::MAX);
+        self.summary.send_if_modified(|s| {
+            s.missed = s.missed.saturating_add(unseen);
+            unseen != 0
+        });
+    }
+
     /// (Re)starts the call side when the account's lines differ from the ones registered:
     /// the first start, or a sync that added, changed or removed a line.
     async fn refresh(self: &Arc<Self>, prepared: Option<CallPlan>, stop: &watch::Receiver<bool>) {
@@ -554,6 +589,7 @@ impl SessionRunner {
             let mut stop_rx = stop_rx.clone();
             let shared = shared.clone();
             tokio::spawn(async move {
+                shared.load_unseen_missed().await;
                 shared.refresh(prepared, &stop_rx).await;
                 loop {
                     let event = tokio::select! {
@@ -571,6 +607,15 @@ impl SessionRunner {
                 }
             })
         });
+
+        // Without the call side, the unseen missed calls are still counted (from the
+        // history).
+        if !shared.sip {
+            let shared = shared.clone();
+            tasks.push(tokio::spawn(
+                async move { shared.load_unseen_missed().await },
+            ));
+        }
 
         // The notifications' actions go to the call side running at the time.
         {
@@ -646,13 +691,21 @@ impl SessionRunner {
         self.shared.summary.subscribe()
     }
 
-    /// The user has seen the missed calls: the count starts again from zero.
-    pub fn missed_seen(&self) {
+    /// The user has seen the missed calls: the count starts again from zero, also for
+    /// the next start (kept in the store).
+    pub async fn missed_seen(&self) {
         self.shared.summary.send_if_modified(|s| {
             let changed = s.missed != 0;
             s.missed = 0;
             changed
         });
+        let store = self.shared.deskline.store();
+        if let Err(e) = store
+            .mark_missed_seen(&self.shared.session.account.id, OffsetDateTime::now_utc())
+            .await
+        {
+            tracing::warn!(error = %e, "could not record that the missed calls were seen");
+        }
     }
 
     /// Declines a ringing call (603), if the call side runs.

@@ -384,4 +384,15 @@ pub trait Store: Send + Sync {
         account: &AccountId,
         limit: usize,
     ) -> Result<Vec<CallRecord>, StoreError>;
+    /// Records that the user saw the missed calls at `at`.
+    async fn mark_missed_seen(
+        &self,
+        account: &AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// When the user last saw the missed calls (`None`: never).
+    async fn missed_seen_at(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<OffsetDateTime>, StoreError>;
 }

@@ -600,6 +600,41 @@ impl Store for SqliteStore {
             .await?;
         rows.iter().map(|r| from_json(r)).collect()
     }
+
+    async fn mark_missed_seen(
+        &self,
+        account: &AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (id, at) = (account.0.clone(), ts(at)?);
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO missed_seen (account, at) VALUES (?1, ?2)
+                 ON CONFLICT (account) DO UPDATE SET at = excluded.at",
+                params![id, at],
+            )
+            .map_err(sql)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn missed_seen_at(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let id = account.0.clone();
+        let at: Option<String> = self
+            .call(move |c| {
+                c.query_row("SELECT at FROM missed_seen WHERE account = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(sql)
+            })
+            .await?;
+        at.map(|a| parse_ts(&a)).transpose()
+    }
 }
 
 impl SqliteStore {

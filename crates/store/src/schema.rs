@@ -80,12 +80,20 @@ CREATE TABLE call_history (
 CREATE INDEX call_history_time ON call_history(account, started_at DESC);
 "#;
 
+/// When the user last saw the missed calls, per account.
+const V2: &str = r#"
+CREATE TABLE missed_seen (
+    account TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    at TEXT NOT NULL
+);
+"#;
+
 /// The schema version this build writes (`user_version` after the last migration).
-pub const LATEST: i64 = 1;
+pub const LATEST: i64 = 2;
 
 /// Every migration, oldest first.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 #[cfg(test)]

@@ -342,6 +342,11 @@ async fn removing_an_account_removes_every_row() {
         .await
         .unwrap();
     assert_eq!(store.call_history(&id, 10).await.unwrap().len(), 1);
+    assert_eq!(store.missed_seen_at(&id).await.unwrap(), None);
+    store.mark_missed_seen(&id, now).await.unwrap();
+    let later = now + time::Duration::seconds(5);
+    store.mark_missed_seen(&id, later).await.unwrap();
+    assert_eq!(store.missed_seen_at(&id).await.unwrap(), Some(later));
     store.remove_account(&id).await.unwrap();
     drop(store);
     let conn = rusqlite::Connection::open(dir.path().join("d/deskline.sqlite3")).unwrap();
@@ -351,6 +356,7 @@ async fn removing_an_account_removes_every_row() {
         "outbox",
         "directory",
         "call_history",
+        "missed_seen",
         "directory_words",
         "directory_digits",
     ] {
