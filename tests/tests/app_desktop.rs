@@ -360,10 +360,11 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     assert_eq!(by_app.len(), 1, "{by_app:#?}");
     // Ctrl+W, as the user closes it (WebDriver's own "close window" would end the
     // session by killing the app). The key event is dispatched in the page: WebKitWebDriver
-    // under a bare Xvfb does not always deliver keys.
+    // under a bare Xvfb does not always deliver keys. After the script has returned: the
+    // window goes away with its page, and a script still running then has no result.
     app.client
         .execute(
-            "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'w', ctrlKey: true, bubbles: true }))",
+            "setTimeout(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'w', ctrlKey: true, bubbles: true })), 100)",
             vec![],
         )
         .await
