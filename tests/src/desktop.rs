@@ -226,6 +226,41 @@ impl DesktopApp {
         }
     }
 
+    /// Runs axe-core (the front end's own copy, `ui/node_modules/axe-core/axe.min.js`) in
+    /// the app's real web view, where pages have layout and colours (so colour contrast and
+    /// target sizes are checked too, which jsdom cannot), and returns the violations of
+    /// impact serious or critical, one line each.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("axe-core ({}; npm ci in ui/): {e}", path.display()));
+        // The script itself defines `window.axe` (no eval: the CSP forbids it).
+        let loaded = self
+            .client
+            .execute(
+                &format!("if (!window.axe) {{\n{source}\n}}\nreturn typeof window.axe;"),
+                vec![],
+            )
+            .await
+            .expect("axe-core loads in the page");
+        assert_eq!(loaded, serde_json::json!("object"), "axe-core did not load");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, { resultTypes: ['violations'] }).then(
+                  (r) => done(r.violations
+                    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ') + ' ' + (n.failureSummary || '').replace(/\s+/g, ' ')).join(' | ')}`)),
+                  (e) => done(['axe-core failed: ' + e]));"#,
+                vec![],
+            )
+            .await
+            .expect("axe-core ran");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+
     /// The visible text of the page.
     pub async fn body_text(&self) -> String {
         match self.client.find(Locator::Css("body")).await {

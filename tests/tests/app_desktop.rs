@@ -3,7 +3,8 @@
 //! Kamailio with SIPp as the caller, and a recording notification server on a private
 //! session bus. Sign in, see the line register, change forwarding and watch it land on the
 //! provider, search the directory, and see an incoming call appear and disappear. Every
-//! page is saved as a screenshot under `target/app-screenshots/`.
+//! page is saved as a screenshot under `target/app-screenshots/`, and checked with
+//! axe-core in the real web view (no serious or critical violation).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use deskline_e2e::bins;
@@ -354,6 +355,34 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
         )));
     }
 
+    // Every page passes axe-core in the real web view (with colours and layout: contrast
+    // and target sizes are checked here, not in jsdom).
+    let mut violations = Vec::new();
+    for page in [
+        "Home",
+        "Forwarding",
+        "Ring other phones",
+        "Speed dial",
+        "Privacy",
+        "Directory",
+        "Call history",
+        "Devices",
+        "Account",
+    ] {
+        go(&app, page).await;
+        violations.extend(
+            app.accessibility_violations()
+                .await
+                .into_iter()
+                .map(|v| format!("{page}: {v}")),
+        );
+    }
+    assert!(
+        violations.is_empty(),
+        "serious accessibility violations:\n{}",
+        violations.join("\n")
+    );
+
     // Closing the window hands the line to the small tray process (no GTK, no WebKit):
     // the window process exits and the tray registers both lines in its place.
     let by_app = k.contacts("dana-pc");
@@ -444,13 +473,34 @@ async fn the_demo_opens_in_one_step() {
             ("DESKLINE_DATA_DIR", data.path().display().to_string()),
             ("DESKLINE_KEYCHAIN", "keyutils".to_owned()),
             ("DESKLINE_DEMO", "1".to_owned()),
+            // A desktop in dark mode: the app follows it.
+            ("GTK_THEME", "Adwaita:dark".to_owned()),
         ],
     )
     .await;
     app.wait_text("Dana Demo", WAIT).await;
     app.wait_text("Demo line: calls are simulated", WAIT).await;
     app.wait_no_text("synced never", WAIT).await;
+    let dark = app
+        .client
+        .execute(
+            "return matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        dark,
+        serde_json::json!(true),
+        "the web view did not follow the dark theme"
+    );
     screenshot_demo(&screen);
+    let violations = app.accessibility_violations().await;
+    assert!(
+        violations.is_empty(),
+        "serious accessibility violations in the dark theme:\n{}",
+        violations.join("\n")
+    );
     app.close().await;
 }
 

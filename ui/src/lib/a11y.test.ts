@@ -1,8 +1,9 @@
 // Every screen of the app, rendered against the mock backend, checked with axe-core: any
 // violation of impact "serious" or "critical" fails.
 //
-// jsdom has no layout and no rendering, so the rules that need them are off here (they are
-// checked by looking at the pages in a browser instead):
+// jsdom has no layout and no rendering, so the rules that need them are off here (the
+// app_desktop e2e suite runs axe-core with every rule in the real web view, on every page
+// in the light theme and on the home page in the dark one):
 // - color-contrast, link-in-text-block: need computed colours of rendered pixels (canvas);
 // - target-size: needs the boxes' real sizes (every box is 0×0 in jsdom).
 // The document gets the language and title that index.html gives it.
