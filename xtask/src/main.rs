@@ -7,16 +7,19 @@
 //!   built-in demo provider (without a graphical session: a command-line tour);
 //!   `cargo xtask demo -- ARGS` runs `deskline --demo ARGS`.
 //! - `cargo xtask test`: setup, the front end's build, formatting, clippy, the front end's
-//!   type check and unit tests, and every test of the workspace.
+//!   type check and unit tests, every test of the workspace, and last the `.deb` check.
 //! - `cargo xtask bench`: the benchmarks (not part of `test`).
 //! - `cargo xtask bench-app`: the desktop app beside Linphone under one Xvfb (time to first
 //!   content, memory with the window open and in the tray, idle CPU).
 //! - `cargo xtask bundle`: the `.deb` of the desktop app, built offline with the Tauri CLI.
+//! - `cargo xtask deb-check`: that `.deb` installs (apt), starts on the demo under Xvfb and
+//!   quits on SIGTERM, and is removed again ([`deb_check`]).
 //! - `cargo xtask fuzz [SECONDS_PER_TARGET]`: a bounded coverage-guided fuzzing run (default
 //!   60 s per target) of the SIP crate's parsers of network input (`crates/sip/fuzz`,
 //!   cargo-fuzz on stable via `RUSTC_BOOTSTRAP`); not part of `test` or CI.
 
 mod bench_app;
+mod deb_check;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -81,6 +84,10 @@ const APP_PACKAGES: &[(&str, &str)] = &[
         "WebKitWebDriver, to drive the app's web view in tests",
     ),
     ("dbus-x11", "a session bus for the app under test"),
+    (
+        "x11-utils",
+        "xwininfo: the .deb check sees the installed app's window",
+    ),
 ];
 
 fn main() -> Result<()> {
@@ -98,15 +105,16 @@ fn main() -> Result<()> {
         "bench" => bench(&rest),
         "fuzz" => fuzz(&rest),
         "bundle" => bundle(),
+        "deb-check" => deb_check::run(),
         "bench-app" => bench_app::run(&rest),
         "help" | "--help" | "-h" => {
             println!(
-                "cargo xtask setup | demo [-- ARGS] | test | bench | bench-app | bundle | fuzz [SECONDS_PER_TARGET]"
+                "cargo xtask setup | demo [-- ARGS] | test | bench | bench-app | bundle | deb-check | fuzz [SECONDS_PER_TARGET]"
             );
             Ok(())
         }
         other => bail!(
-            "unknown xtask command '{other}': use setup, demo, test, bench, bench-app, bundle or fuzz"
+            "unknown xtask command '{other}': use setup, demo, test, bench, bench-app, bundle, deb-check or fuzz"
         ),
     }
 }
@@ -377,6 +385,8 @@ fn test(args: &[String]) -> Result<()> {
     cmd.args(args);
     run(&mut cmd)?;
     run(cargo().args(["test", "--workspace", "--doc", "--locked"]))?;
+    // Last: the .deb installs and starts (a release build).
+    deb_check::run()?;
     Ok(())
 }
 
