@@ -1659,6 +1659,7 @@ fn idle(
         return running.stop();
     }
     if app.web_view {
+        note_tray_start(app, report, closed_at)?;
         // The web view's renderer should end with the window.
         let deadline = closed_at + CLOSE_TIMEOUT;
         let renderers = |pid| {
@@ -1709,22 +1710,46 @@ fn idle(
 
 /// The `deskline-tray` process the app started when its window closed: waits for it,
 /// lets it settle, reads its memory and stops it (SIGTERM: it unregisters and exits).
-fn measure_tray(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Result<()> {
-    let tray_bin = app
-        .program
+/// The tray process beside `app`'s binary.
+fn tray_binary(app: &AppSpec) -> Result<PathBuf> {
+    app.program
         .parent()
         .map(|dir| dir.join("deskline-tray"))
-        .context("the app has no directory")?;
-    let find = || -> Option<u32> {
-        std::fs::read_dir("/proc")
-            .ok()?
-            .flatten()
-            .find_map(|entry| {
-                let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
-                let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
-                (exe == tray_bin).then_some(pid)
-            })
-    };
+        .context("the app has no directory")
+}
+
+/// The pid of a process running `program`, if any.
+fn process_of(program: &Path) -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+            (exe == program).then_some(pid)
+        })
+}
+
+/// Notes how soon after the close `deskline-tray` was running (the line's hand-over).
+fn note_tray_start(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Result<()> {
+    let tray_bin = tray_binary(app)?;
+    let deadline = closed_at + CLOSE_TIMEOUT;
+    while Instant::now() < deadline {
+        if let Some(pid) = process_of(&tray_bin) {
+            report.notes.push(format!(
+                "closing the window: deskline-tray (pid {pid}) was running {} ms after the close",
+                closed_at.elapsed().as_millis()
+            ));
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+fn measure_tray(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Result<()> {
+    let tray_bin = tray_binary(app)?;
+    let find = || process_of(&tray_bin);
     let deadline = closed_at + CLOSE_TIMEOUT;
     let tray = loop {
         if let Some(pid) = find() {
@@ -1741,8 +1766,8 @@ fn measure_tray(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Resul
         std::thread::sleep(Duration::from_millis(50));
     };
     report.notes.push(format!(
-        "closing the window: the window process (GTK, WebKit) exited and deskline-tray \
-         (pid {tray}) took the line over within {} ms",
+        "closing the window: the window process (GTK, WebKit) exited; deskline-tray \
+         (pid {tray}) holds the line ({} ms after the close, when measured)",
         closed_at.elapsed().as_millis()
     ));
     std::thread::sleep(CLOSED_SETTLE);
