@@ -676,6 +676,17 @@ pub struct KnownAccount {
     pub sign_in_automatically: bool,
 }
 
+impl From<deskline_core::Account> for KnownAccount {
+    fn from(a: deskline_core::Account) -> Self {
+        Self {
+            account: a.id.0,
+            user_id: a.user_id.to_string(),
+            server: a.server.to_string(),
+            sign_in_automatically: a.sign_in_automatically,
+        }
+    }
+}
+
 /// Who is signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct SignedIn {

@@ -373,12 +373,7 @@ impl Shell {
                 .list()
                 .await?
                 .into_iter()
-                .map(|a| dto::KnownAccount {
-                    account: a.id.0,
-                    user_id: a.user_id.to_string(),
-                    server: a.server.to_string(),
-                    sign_in_automatically: a.sign_in_automatically,
-                })
+                .map(dto::KnownAccount::from)
                 .collect(),
             Err(_) => Vec::new(),
         };

@@ -233,27 +233,26 @@ async fn read(options: &ShellOptions, config_dir: Option<&Path>) -> Option<First
         .data_dir
         .clone()
         .or_else(deskline_api::default_data_dir)?;
-    let (deskline, account) = if demo {
-        let deskline = open_existing(real_dir.join("demo")).await?;
-        let account = deskline
-            .accounts()
-            .list()
-            .await
-            .ok()?
-            .into_iter()
-            .find(|a| a.user_id.as_str() == deskline_api::demo::DEMO_USER)?;
-        (deskline, account)
+    // The demo's account in its own directory, or the first that signs in automatically.
+    let dir = if demo {
+        real_dir.join("demo")
     } else {
-        let deskline = open_existing(real_dir.clone()).await?;
-        let account = deskline
-            .accounts()
-            .list()
-            .await
-            .ok()?
-            .into_iter()
-            .find(|a| a.sign_in_automatically)?;
-        (deskline, account)
+        real_dir.clone()
     };
+    let deskline = open_existing(dir).await?;
+    let account = deskline
+        .accounts()
+        .list()
+        .await
+        .ok()?
+        .into_iter()
+        .find(|a| {
+            if demo {
+                a.user_id.as_str() == deskline_api::demo::DEMO_USER
+            } else {
+                a.sign_in_automatically
+            }
+        })?;
     // `app_state` lists the accounts of the real data directory, also for the demo.
     let known_accounts = if demo {
         match open_existing(real_dir).await {
@@ -305,21 +304,8 @@ async fn read(options: &ShellOptions, config_dir: Option<&Path>) -> Option<First
 }
 
 async fn known_accounts(deskline: &Deskline) -> Option<Vec<dto::KnownAccount>> {
-    Some(
-        deskline
-            .accounts()
-            .list()
-            .await
-            .ok()?
-            .into_iter()
-            .map(|a| dto::KnownAccount {
-                account: a.id.0,
-                user_id: a.user_id.to_string(),
-                server: a.server.to_string(),
-                sign_in_automatically: a.sign_in_automatically,
-            })
-            .collect(),
-    )
+    let accounts = deskline.accounts().list().await.ok()?;
+    Some(accounts.into_iter().map(dto::KnownAccount::from).collect())
 }
 
 /// What `account_status`, `settings` and `call_history` answer, from the cache.
