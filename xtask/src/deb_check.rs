@@ -11,6 +11,9 @@
 //!    (its preferences say so) and map its window titled "Deskline" (`xwininfo`), and stay
 //!    running; then SIGTERM, and it must exit.
 //! 3. The package is removed again (`apt-get remove`), whatever happened.
+//!
+//! When the package is already installed (a user's own Deskline), steps 2 and 3 are
+//! skipped with a message: the check never replaces or removes it.
 
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, BufReader, Read};
@@ -32,18 +35,17 @@ pub fn run() -> Result<()> {
     let deb = std::fs::canonicalize(&deb).with_context(|| format!("{}", deb.display()))?;
     check_contents(&deb)?;
     let package = field(&deb, "Package")?;
+    if super::installed(&package) {
+        // Never replace (and then remove) a Deskline the user installed themselves.
+        eprintln!(
+            "xtask: deb-check: {package} is already installed on this machine; its contents were checked, \
+             installing and starting it were skipped (apt-get remove {package} to run them)"
+        );
+        return Ok(());
+    }
     eprintln!("xtask: deb-check: installing {} ({package})", deb.display());
-    super::run(
-        apt(&[
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
-            "--reinstall",
-        ])
-        .arg(&deb),
-    )
-    .context("the .deb does not install")?;
+    super::run(apt(&["install", "-y", "-q", "--no-install-recommends"]).arg(&deb))
+        .context("the .deb does not install")?;
     let started = start_installed();
     let removed = super::run(&mut apt(&["remove", "-y", "-q", &package]));
     started?;
