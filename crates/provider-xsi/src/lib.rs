@@ -59,6 +59,7 @@ pub struct XsiConnector {
 impl XsiConnector {
     /// A connector with `options`.
     pub fn new(options: XsiOptions) -> Result<Self, ProviderError> {
+        use_ring_for_tls();
         let mut builder = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .connect_timeout(options.connect_timeout)
@@ -83,6 +84,14 @@ impl XsiConnector {
             challenges: dms::Challenges::default(),
         })
     }
+}
+
+/// Makes rustls's ring provider the process's default, which reqwest (built without a
+/// provider of its own) uses for every HTTPS connection. The SIP and sandbox TLS use ring
+/// too, so one crypto library is linked, not two. An already installed default is kept.
+fn use_ring_for_tls() {
+    // `Err` only says a default was installed before (by us or by the host): keep it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// The Xsi-Actions root for what a user typed: the server root, or already the root.
