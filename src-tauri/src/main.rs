@@ -21,6 +21,11 @@ fn main() {
 /// - `JSC_useJIT=0`: JavaScriptCore interprets instead of compiling: ~8 MiB less in the web
 ///   process, and no JIT threads competing with the first paint; the app's scripts are
 ///   small and mostly wait on the core.
+/// - `WEBKIT_WEB_RENDER_DEVICE_FILE=/dev/null`: painting on the CPU, the web view needs no
+///   GPU device. Without a name for one, WebKit starts EGL in this process only to look the
+///   device up, which loads the GL driver (under Xvfb Mesa's llvmpipe and LLVM): ~25 MiB
+///   here for nothing. `/dev/null` is no DRM device, so the web process has none either,
+///   as on a machine without a GPU.
 ///
 /// Set before any other thread starts (the environment is not safe to change once threads
 /// may read it).
@@ -34,6 +39,7 @@ fn web_view_environment() {
         ("WEBKIT_DISABLE_COMPOSITING_MODE", "1"),
         ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
         ("JSC_useJIT", "0"),
+        ("WEBKIT_WEB_RENDER_DEVICE_FILE", "/dev/null"),
     ] {
         if std::env::var_os(name).is_none() {
             // SAFETY: the first thing `main` does, while this is the only thread.
