@@ -3,12 +3,14 @@
 //! [`Session`]s. The command line, the desktop app and the end-to-end tests all go through
 //! here, so they cannot drift apart. [`demo`] runs the built-in demo provider in-process;
 //! [`calls`] runs the SIP agent and the call tracker on the account's soft clients (or a
-//! line set up by hand); [`resident`] runs one signed-in session (outbox, syncs, the call
+//! line set up by hand); [`cached`] reads a data directory's cache alone, for a screen
+//! painted before anything starts; [`resident`] runs one signed-in session (outbox, syncs, the call
 //! side kept in step with the synced lines) for the shells that keep the line.
 //!
 //! Architecture invariant: no behaviour of its own beyond composition and read models
 //! ([`status`]); everything a user can do is a core call.
 
+pub mod cached;
 pub mod calls;
 pub mod demo;
 pub mod resident;
@@ -120,7 +122,7 @@ impl Deskline {
             })?,
         };
         create_private_dir(&data_dir).await?;
-        let store = deskline_store::SqliteStore::open(&data_dir.join("deskline.sqlite3")).await?;
+        let store = deskline_store::SqliteStore::open(&data_dir.join(cached::STORE_FILE)).await?;
         // Choosing the keychain may ask the session bus (a blocking call): not on an async
         // thread.
         let vault = tokio::task::spawn_blocking(deskline_vault::KeyringVault::platform_default)
@@ -166,18 +168,7 @@ impl Deskline {
         &self,
         account: &AccountId,
     ) -> Result<Option<status::AccountStatus>, ApiError> {
-        let store = self.store();
-        let current: Vec<_> = store
-            .accounts()
-            .await?
-            .into_iter()
-            .filter(|a| &a.id == account)
-            .collect();
-        Ok(status::status(store.as_ref(), current)
-            .await?
-            .accounts
-            .into_iter()
-            .next())
+        status::account_status_of(self.store().as_ref(), account).await
     }
 
     /// The SIP lines of an account's soft clients with their passwords from the keychain.

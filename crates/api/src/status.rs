@@ -88,6 +88,17 @@ pub async fn status(store: &dyn Store, accounts: Vec<Account>) -> Result<Status,
     Ok(Status { accounts: out })
 }
 
+/// The status of the account `id`, when the store has it.
+pub(crate) async fn account_status_of(
+    store: &dyn Store,
+    id: &AccountId,
+) -> Result<Option<AccountStatus>, crate::ApiError> {
+    let Some(account) = store.accounts().await?.into_iter().find(|a| &a.id == id) else {
+        return Ok(None);
+    };
+    Ok(Some(account_status(store, account).await?))
+}
+
 async fn account_status(store: &dyn Store, account: Account) -> Result<AccountStatus, StoreError> {
     let id = account.id.clone();
     let profile = store.profile(&id).await?;

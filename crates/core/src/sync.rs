@@ -525,16 +525,7 @@ impl SyncEngine {
 
     /// Every cached setting with the user's pending edit on top, and its status.
     pub async fn settings(&self) -> Result<Vec<SettingView>, SyncError> {
-        let snapshots = self.store.snapshots(&self.account).await?;
-        let edits = self.store.edits(&self.account).await?;
-        let mut views: Vec<SettingView> = snapshots.into_iter().map(view).collect();
-        for v in &mut views {
-            if let Some(edit) = edits.iter().find(|e| e.key == v.key) {
-                apply_edit_status(v, edit);
-            }
-        }
-        views.sort_by_key(|v| SettingKey::ALL.iter().position(|k| *k == v.key));
-        Ok(views)
+        cached_settings(self.store.as_ref(), &self.account).await
     }
 
     /// One setting as the user should see it.
@@ -844,6 +835,25 @@ fn view(snap: SnapshotRecord) -> SettingView {
         fetched_at: snap.fetched_at,
         status: SettingStatus::Synced,
     }
+}
+
+/// Every cached setting of `account` as the user should see it (the value they will get,
+/// with its outbox status), from `store` alone: what [`SyncEngine::settings`] answers,
+/// for readers that have no provider (a first screen painted before anything starts).
+pub async fn cached_settings(
+    store: &dyn Store,
+    account: &AccountId,
+) -> Result<Vec<SettingView>, SyncError> {
+    let snapshots = store.snapshots(account).await?;
+    let edits = store.edits(account).await?;
+    let mut views: Vec<SettingView> = snapshots.into_iter().map(view).collect();
+    for v in &mut views {
+        if let Some(edit) = edits.iter().find(|e| e.key == v.key) {
+            apply_edit_status(v, edit);
+        }
+    }
+    views.sort_by_key(|v| SettingKey::ALL.iter().position(|k| *k == v.key));
+    Ok(views)
 }
 
 fn apply_edit_status(view: &mut SettingView, edit: &OutboxEdit) {

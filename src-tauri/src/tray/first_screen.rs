@@ -6,27 +6,21 @@
 //! state from the shell as usual, so the first screen waits for none of the start-up (a
 //! tray handing the line over, the demo provider starting, the first sync).
 //!
-//! The reader chooses the account the start-up resumes as the shell does: the demo when
-//! started with `--demo` or when the preferences say so, else the first account that signs
-//! in automatically. When it cannot tell, or the cache holds no line yet, there is no
+//! The reader is `deskline_api::cached::CachedView` (the cache alone, never created); it
+//! chooses the account the start-up resumes as the shell does: the demo when started with
+//! `--demo` or when the preferences say so, else the first account that signs in
+//! automatically. When it cannot tell, or the cache holds no line yet, there is no
 //! snapshot and the UI loads as before. (The shell also needs the saved password, which the
 //! reader does not read: an account whose password was removed shows its cached line for
 //! the moment the shell takes to say it is signed out.)
 
 use crate::dto;
 use crate::state::ShellOptions;
-use async_trait::async_trait;
-use deskline_api::{Deskline, OpenOptions};
-use deskline_core::sync::SyncEngine;
-use deskline_core::{
-    Account, CallLogEntry, CallLogKind, Destination, DialStarted, DirectoryPage, DirectoryQuery,
-    DirectoryScope, Profile, Provider, ProviderConnector, ProviderError, Registration, Setting,
-    SettingKey, SoftClient, UserId,
-};
-use secrecy::SecretString;
+use deskline_api::cached::CachedView;
+use deskline_core::Account;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The global the page finds the snapshot in (`ui/src/lib/backend/tauri.ts` takes it).
@@ -197,26 +191,6 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The library on `dir` when it holds a cache already (never creates one), with a
-/// connector that never reaches a provider.
-async fn open_existing(dir: PathBuf) -> Option<Deskline> {
-    if !tokio::fs::try_exists(dir.join("deskline.sqlite3"))
-        .await
-        .unwrap_or(false)
-    {
-        return None;
-    }
-    Deskline::open_with(
-        OpenOptions {
-            data_dir: Some(dir),
-            extra_ca_pem: None,
-        },
-        Arc::new(Offline),
-    )
-    .await
-    .ok()
-}
-
 async fn read(options: &ShellOptions, config_dir: Option<&Path>) -> Option<FirstScreen> {
     let prefs_path = match &options.data_dir {
         Some(d) => d.join("app-preferences.json"),
@@ -239,30 +213,18 @@ async fn read(options: &ShellOptions, config_dir: Option<&Path>) -> Option<First
     } else {
         real_dir.clone()
     };
-    let deskline = open_existing(dir).await?;
-    let account = deskline
-        .accounts()
-        .list()
-        .await
-        .ok()?
-        .into_iter()
-        .find(|a| {
-            if demo {
-                a.user_id.as_str() == deskline_api::demo::DEMO_USER
-            } else {
-                a.sign_in_automatically
-            }
-        })?;
+    let cache = CachedView::open_existing(&dir).await.ok()??;
+    let account = cache.account_to_resume(demo).await.ok()??;
     // `app_state` lists the accounts of the real data directory, also for the demo.
     let known_accounts = if demo {
-        match open_existing(real_dir).await {
+        match CachedView::open_existing(&real_dir).await.ok()? {
             Some(real) => known_accounts(&real).await?,
             None => Vec::new(),
         }
     } else {
-        known_accounts(&deskline).await?
+        known_accounts(&cache).await?
     };
-    let (status, settings, history) = cached(&deskline, &account).await?;
+    let (status, settings, history) = cached(&cache, &account).await?;
     if status.last_sync_at.is_none() && settings.is_empty() {
         // Nothing read from the provider yet: that is the first sync's page.
         return None;
@@ -303,29 +265,21 @@ async fn read(options: &ShellOptions, config_dir: Option<&Path>) -> Option<First
     })
 }
 
-async fn known_accounts(deskline: &Deskline) -> Option<Vec<dto::KnownAccount>> {
-    let accounts = deskline.accounts().list().await.ok()?;
+async fn known_accounts(cache: &CachedView) -> Option<Vec<dto::KnownAccount>> {
+    let accounts = cache.accounts().await.ok()?;
     Some(accounts.into_iter().map(dto::KnownAccount::from).collect())
 }
 
 /// What `account_status`, `settings` and `call_history` answer, from the cache.
 async fn cached(
-    deskline: &Deskline,
+    cache: &CachedView,
     account: &Account,
 ) -> Option<(dto::AccountStatus, Vec<dto::SettingView>, dto::History)> {
-    let status = deskline.account_status(&account.id).await.ok()??;
-    // The engine only reads the cache here (`settings` never asks the provider).
-    let engine = SyncEngine::new(
-        account.id.clone(),
-        Arc::new(Offline),
-        deskline.store(),
-        deskline.vault(),
-    );
-    let settings = engine.settings().await.ok()?;
-    let store = deskline.store();
+    let status = cache.account_status(&account.id).await.ok()??;
+    let settings = cache.settings(&account.id).await.ok()?;
     let history = dto::History {
-        logs: dto::to_wire(&store.call_logs(&account.id).await.ok()?).ok()?,
-        calls: dto::to_wire(&store.call_history(&account.id, 200).await.ok()?).ok()?,
+        logs: dto::to_wire(&cache.call_logs(&account.id).await.ok()?).ok()?,
+        calls: dto::to_wire(&cache.call_history(&account.id, 200).await.ok()?).ok()?,
     };
     Some((
         dto::to_wire(&status).ok()?,
@@ -334,83 +288,11 @@ async fn cached(
     ))
 }
 
-/// A provider that is never reached: the reader only reads the cache.
-struct Offline;
-
-fn offline<T>() -> Result<T, ProviderError> {
-    Err(ProviderError::Unavailable {
-        reason: "the first screen is read from the cache only".into(),
-    })
-}
-
-impl ProviderConnector for Offline {
-    fn connect(
-        &self,
-        _server: &url::Url,
-        _user: &UserId,
-        _password: SecretString,
-    ) -> Result<Arc<dyn Provider>, ProviderError> {
-        Ok(Arc::new(Offline))
-    }
-}
-
-#[async_trait]
-impl Provider for Offline {
-    async fn sign_in(&self) -> Result<Profile, ProviderError> {
-        offline()
-    }
-    async fn profile(&self) -> Result<Profile, ProviderError> {
-        offline()
-    }
-    async fn assigned_services(&self) -> Result<Vec<SettingKey>, ProviderError> {
-        offline()
-    }
-    async fn soft_clients(&self) -> Result<Vec<SoftClient>, ProviderError> {
-        offline()
-    }
-    async fn registrations(&self) -> Result<Vec<Registration>, ProviderError> {
-        offline()
-    }
-    async fn setting(&self, _key: SettingKey) -> Result<Setting, ProviderError> {
-        offline()
-    }
-    async fn apply_setting(
-        &self,
-        _current: &Setting,
-        _desired: &Setting,
-    ) -> Result<(), ProviderError> {
-        offline()
-    }
-    async fn search_directory(
-        &self,
-        _scope: DirectoryScope,
-        _query: &DirectoryQuery,
-    ) -> Result<DirectoryPage, ProviderError> {
-        offline()
-    }
-    async fn call_logs(&self) -> Result<Vec<CallLogEntry>, ProviderError> {
-        offline()
-    }
-    async fn delete_call_logs(
-        &self,
-        _kind: Option<CallLogKind>,
-        _id: Option<&str>,
-    ) -> Result<(), ProviderError> {
-        offline()
-    }
-    async fn dial(
-        &self,
-        _destination: &Destination,
-        _line_port: Option<&str>,
-    ) -> Result<DialStarted, ProviderError> {
-        offline()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use deskline_api::OpenOptions;
 
     fn files_in(dir: &Path) -> Vec<PathBuf> {
         let mut found = Vec::new();
