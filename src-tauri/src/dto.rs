@@ -814,6 +814,11 @@ pub enum AppEvent {
         /// The new state.
         state: LineState,
     },
+    /// The system's light or dark preference changed.
+    SystemTheme {
+        /// Dark.
+        dark: bool,
+    },
 }
 
 #[cfg(test)]

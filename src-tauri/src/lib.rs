@@ -8,6 +8,7 @@
 //! Architecture invariant: only this crate knows IPC, Tauri and the web view; it holds no
 //! behaviour of the line.
 
+pub mod appearance;
 pub mod commands;
 pub mod dto;
 pub mod error;
@@ -168,6 +169,7 @@ pub fn run() {
         .setup(move |app| {
             tracing::debug!(ms = since_start_ms(), "start-up: setup");
             builder.mount_events(app);
+            appearance::follow(app.handle());
             // The window first: its web view's processes start while the rest is set up.
             if !minimized {
                 tray::show_main(app.handle(), None);

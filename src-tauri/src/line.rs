@@ -203,6 +203,7 @@ pub fn open_ring_window(app: &AppHandle, on_top: bool) {
             .always_on_top(on_top)
             .skip_taskbar(true)
             .focused(false)
+            .initialization_script(crate::appearance::script())
             .build();
     if let Err(e) = built {
         tracing::warn!(error = %e, "ringing window could not open");

@@ -25,7 +25,8 @@ fn main() {
 ///   GPU device. Without a name for one, WebKit starts EGL in this process only to look the
 ///   device up, which loads the GL driver (under Xvfb Mesa's llvmpipe and LLVM): ~25 MiB
 ///   here for nothing. `/dev/null` is no DRM device, so the web process has none either,
-///   as on a machine without a GPU.
+///   as on a machine without a GPU. (WebKitGTK then no longer tells the page the GTK
+///   theme is dark: `appearance` does.)
 ///
 /// Set before any other thread starts (the environment is not safe to change once threads
 /// may read it).

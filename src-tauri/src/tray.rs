@@ -175,6 +175,7 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>, page: Option<&str>) {
                 reveal(&window);
             }
         });
+    builder = builder.initialization_script(crate::appearance::script());
     if let Some(script) = first_screen_script(app) {
         builder = builder.initialization_script(&script);
     }

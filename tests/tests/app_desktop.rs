@@ -481,17 +481,19 @@ async fn the_demo_opens_in_one_step() {
     app.wait_text("Dana Demo", WAIT).await;
     app.wait_text("Demo line: calls are simulated", WAIT).await;
     app.wait_no_text("synced never", WAIT).await;
+    // The shell read the dark preference from GTK, and the page is painted dark.
     let dark = app
         .client
         .execute(
-            "return matchMedia('(prefers-color-scheme: dark)').matches",
+            "return [document.documentElement.dataset.systemTheme, \
+                     getComputedStyle(document.documentElement).backgroundColor];",
             vec![],
         )
         .await
         .unwrap();
     assert_eq!(
         dark,
-        serde_json::json!(true),
+        serde_json::json!(["dark", "rgb(17, 21, 26)"]),
         "the web view did not follow the dark theme"
     );
     screenshot_demo(&screen);

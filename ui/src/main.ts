@@ -1,8 +1,9 @@
 import { mount } from 'svelte';
 import './app.css';
 import Root from './Root.svelte';
-import { applyTheme, storedTheme } from './lib/theme';
+import { applySystemTheme, applyTheme, shellSystemDark, storedTheme } from './lib/theme';
 
+applySystemTheme(shellSystemDark(window as unknown as Record<string, unknown>));
 applyTheme(storedTheme());
 // Another window (the ringing window, or the main one) changed the theme.
 window.addEventListener('storage', (e) => {

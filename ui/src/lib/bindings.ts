@@ -144,7 +144,11 @@ destination: string } |
 /**  The line state changed. */
 { type: "line_changed"; 
 /**  The new state. */
-state: LineState };
+state: LineState } | 
+/**  The system's light or dark preference changed. */
+{ type: "system_theme"; 
+/**  Dark. */
+dark: boolean };
 
 /**  Everything the UI needs to choose its first screen. */
 export type AppState = {
