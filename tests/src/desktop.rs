@@ -261,6 +261,22 @@ impl DesktopApp {
         serde_json::from_value(found).expect("a list of violations")
     }
 
+    /// The page's performance marks named `deskline:…` (the start-up's milestones), with
+    /// their times in ms since the page started loading, in the order they were made.
+    pub async fn start_marks(&self) -> Vec<(String, f64)> {
+        let found = self
+            .client
+            .execute(
+                "return performance.getEntriesByType('mark')\
+                   .filter((m) => m.name.startsWith('deskline:'))\
+                   .map((m) => [m.name, m.startTime]);",
+                vec![],
+            )
+            .await
+            .expect("the page's performance marks");
+        serde_json::from_value(found).expect("a list of [name, time]")
+    }
+
     /// The visible text of the page.
     pub async fn body_text(&self) -> String {
         match self.client.find(Locator::Css("body")).await {

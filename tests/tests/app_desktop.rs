@@ -424,6 +424,30 @@ async fn sign_in_see_the_line_change_forwarding_search_and_ring() {
     // from the keychain), the tray unregisters and exits, the app registers.
     let app = DesktopApp::launch(&app_bin, &env).await;
     app.wait_text("Dana Demo", WAIT).await;
+    // The line was painted from the cache before the shell answered (it waits for the tray
+    // to let go of the line first).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let marks = loop {
+        let marks = app.start_marks().await;
+        if marks.iter().any(|(name, _)| name == "deskline:live-state")
+            || tokio::time::Instant::now() >= deadline
+        {
+            break marks;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let at = |wanted: &str| {
+        marks
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, t)| *t)
+    };
+    let painted = at("deskline:first-screen-painted");
+    let live = at("deskline:live-state");
+    assert!(
+        matches!((painted, live), (Some(p), Some(l)) if p < l),
+        "the first screen was not painted from the cache before the live state: {marks:?}"
+    );
     wait_gone(&tray_bin, data.path(), WAIT).await;
     // Gone, or only a zombie left for whoever adopted it to reap.
     let state = std::fs::read_to_string(format!("/proc/{tray_pid}/stat")).unwrap_or_default();

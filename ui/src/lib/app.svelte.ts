@@ -18,6 +18,14 @@ function afterPaint(): Promise<void> {
   });
 }
 
+/** The start-up's milestones in the page's performance timeline (the end-to-end test reads them). */
+export const MARK_FIRST_SCREEN = 'deskline:first-screen-painted';
+export const MARK_LIVE_STATE = 'deskline:live-state';
+
+function mark(name: string) {
+  if (typeof performance !== 'undefined' && typeof performance.mark === 'function') performance.mark(name);
+}
+
 export interface Toast {
   id: number;
   tone: 'info' | 'error';
@@ -52,6 +60,7 @@ export class App {
   private syncsFinished = 0;
   private subs: Unsubscribe[] = [];
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
+  private liveStateMarked = false;
 
   constructor(backend: Backend) {
     this.backend = backend;
@@ -65,6 +74,7 @@ export class App {
       // The cached screen is painted before anything is asked of the shell (its answers
       // would compete with the first paint); what changed meanwhile is read right after.
       await afterPaint();
+      mark(MARK_FIRST_SCREEN);
     }
     this.subs.push(
       this.backend.onSyncEvent((e) => {
@@ -133,6 +143,10 @@ export class App {
     try {
       const before = this.state?.signed_in?.account;
       this.state = await this.backend.appState();
+      if (!this.liveStateMarked) {
+        this.liveStateMarked = true;
+        mark(MARK_LIVE_STATE);
+      }
       // Another account's calls are not shown while this one's load.
       if (this.state.signed_in?.account !== before) this.history = null;
       if (!this.state.signed_in) {

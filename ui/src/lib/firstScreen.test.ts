@@ -2,7 +2,7 @@
 // by the live state, never shown where the start-up decides otherwise.
 import { render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
-import { App } from './app.svelte';
+import { App, MARK_FIRST_SCREEN, MARK_LIVE_STATE } from './app.svelte';
 import { FIRST_SCREEN_MAX_AGE_MS, takeFirstScreen, type FirstScreen } from './backend';
 import { MockBackend } from './backend/mock';
 import type { SettingView } from './bindings';
@@ -11,6 +11,7 @@ import Main from './Main.svelte';
 const started: { app: App; backend: MockBackend }[] = [];
 
 afterEach(() => {
+  performance.clearMarks();
   for (const { app, backend } of started.splice(0)) {
     app.stop();
     backend.dispose();
@@ -44,6 +45,12 @@ describe('the first screen from the cache', () => {
     expect(app.live).toBe(true);
     expect(app.phase).toBe('ready');
     expect(app.setting('do_not_disturb')?.value.value).toMatchObject({ active: true });
+    // The page's timeline says so too (the end-to-end test reads it in the real app).
+    const [painted] = performance.getEntriesByName(MARK_FIRST_SCREEN);
+    const [liveState] = performance.getEntriesByName(MARK_LIVE_STATE);
+    expect(painted).toBeDefined();
+    expect(liveState).toBeDefined();
+    expect(painted.startTime).toBeLessThan(liveState.startTime);
   });
 
   it('renders the home page with the cached line and recent calls in its first frame', async () => {
