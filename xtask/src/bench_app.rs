@@ -29,7 +29,9 @@
 //!    are counted, and the run says if they stay).
 //! 4. **Idle CPU, window open**: `utime + stime` (`/proc/PID/stat`) summed over the process
 //!    tree, delta over `--cpu-seconds` (default 60) after 10 s of settling, as a percentage
-//!    of one core.
+//!    of one core. **Closed to the tray**: the same over the same time once the window is
+//!    closed and the memory read (Deskline: the `deskline-tray` process that holds the
+//!    line; Linphone: its process, still running).
 //!
 //! # How
 //!
@@ -1560,21 +1562,28 @@ fn content_shown(frames: &[Frame]) -> Duration {
 /// The app's CPU over `secs`, as a percentage of one core, and how many processes ended
 /// meanwhile (their last ticks are not counted).
 fn idle_cpu(running: &mut Running, secs: u64) -> Result<(f64, usize)> {
+    let root = running.pid();
+    tree_cpu(root, secs, || running.check_alive())
+}
+
+/// The CPU the process tree of `root` uses over `secs`, in % of one core, and how many of
+/// its processes ended meanwhile; `alive` fails the measurement when `root` is gone.
+fn tree_cpu(root: u32, secs: u64, mut alive: impl FnMut() -> Result<()>) -> Result<(f64, usize)> {
     let ticks = clock_ticks();
-    let before: HashMap<(u32, u64), u64> = process_tree(running.pid())
+    let before: HashMap<(u32, u64), u64> = process_tree(root)
         .into_iter()
         .map(|p| ((p.pid, p.start), p.cpu_ticks))
         .collect();
     let t0 = Instant::now();
     let end = t0 + Duration::from_secs(secs);
     while Instant::now() < end {
-        running.check_alive()?;
+        alive()?;
         std::thread::sleep(
             end.saturating_duration_since(Instant::now())
                 .min(Duration::from_secs(1)),
         );
     }
-    let after = process_tree(running.pid());
+    let after = process_tree(root);
     let elapsed = t0.elapsed().as_secs_f64();
     let mut used = 0;
     let mut alive = HashSet::new();
@@ -1637,7 +1646,7 @@ fn idle(
         if running.child.try_wait().ok().flatten().is_some() && app.web_view {
             // Deskline's window process exits on close and `deskline-tray`, beside it,
             // keeps the line: the tray's memory is Deskline's in the tray.
-            return measure_tray(app, report, closed_at);
+            return measure_tray(app, report, closed_at, cpu_secs);
         }
         if running.child.try_wait().ok().flatten().is_some() {
             report.closed_na = Some(format!(
@@ -1684,7 +1693,7 @@ fn idle(
     }
     std::thread::sleep(CLOSED_SETTLE);
     if running.child.try_wait().ok().flatten().is_some() && app.web_view {
-        return measure_tray(app, report, closed_at);
+        return measure_tray(app, report, closed_at, cpu_secs);
     }
     if running.child.try_wait().ok().flatten().is_some() {
         report.closed_na = Some(format!(
@@ -1705,6 +1714,8 @@ fn idle(
         }
     }
     report.closed = Some(tree_memory(running.pid())?);
+    let (cpu, _) = idle_cpu(&mut running, cpu_secs)?;
+    report.cpu_closed = Some(cpu);
     running.stop()
 }
 
@@ -1747,7 +1758,12 @@ fn note_tray_start(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Re
     Ok(())
 }
 
-fn measure_tray(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Result<()> {
+fn measure_tray(
+    app: &AppSpec,
+    report: &mut Report,
+    closed_at: Instant,
+    cpu_secs: u64,
+) -> Result<()> {
     let tray_bin = tray_binary(app)?;
     let find = || process_of(&tray_bin);
     let deadline = closed_at + CLOSE_TIMEOUT;
@@ -1778,6 +1794,11 @@ fn measure_tray(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Resul
         return Ok(());
     }
     report.closed = Some(tree_memory(tray)?);
+    let (cpu, _) = tree_cpu(tray, cpu_secs, || match find() == Some(tray) {
+        true => Ok(()),
+        false => bail!("deskline-tray exited while idle"),
+    })?;
+    report.cpu_closed = Some(cpu);
     let _ = Command::new("kill")
         .args(["-TERM", &tray.to_string()])
         .status();
@@ -1800,6 +1821,8 @@ struct Report {
     /// Why the closed-to-tray memory does not apply.
     closed_na: Option<String>,
     cpu: Option<f64>,
+    /// Idle CPU with the window closed (in the tray).
+    cpu_closed: Option<f64>,
     notes: Vec<String>,
     errors: Vec<String>,
 }
@@ -1814,6 +1837,7 @@ impl Report {
             closed: None,
             closed_na: None,
             cpu: None,
+            cpu_closed: None,
             notes: Vec::new(),
             errors: Vec::new(),
         }
@@ -1928,6 +1952,17 @@ fn table(reports: &[Report], display: &str, options: &Options, out_dir: &Path) -
             .iter()
             .map(|r| {
                 r.cpu
+                    .map(|c| format!("{c:.2} % of a core"))
+                    .unwrap_or_else(na)
+            })
+            .collect(),
+    ));
+    rows.push((
+        format!("idle CPU, closed to the tray, over {} s", options.cpu_secs),
+        reports
+            .iter()
+            .map(|r| {
+                r.cpu_closed
                     .map(|c| format!("{c:.2} % of a core"))
                     .unwrap_or_else(na)
             })
