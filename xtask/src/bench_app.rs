@@ -1946,28 +1946,21 @@ fn table(reports: &[Report], display: &str, options: &Options, out_dir: &Path) -
             })
             .collect(),
     ));
-    rows.push((
-        format!("idle CPU, window open, over {} s", options.cpu_secs),
-        reports
-            .iter()
-            .map(|r| {
-                r.cpu
-                    .map(|c| format!("{c:.2} % of a core"))
-                    .unwrap_or_else(na)
-            })
-            .collect(),
-    ));
-    rows.push((
-        format!("idle CPU, closed to the tray, over {} s", options.cpu_secs),
-        reports
-            .iter()
-            .map(|r| {
-                r.cpu_closed
-                    .map(|c| format!("{c:.2} % of a core"))
-                    .unwrap_or_else(na)
-            })
-            .collect(),
-    ));
+    let cpu_row = |state: &str, cpu: fn(&Report) -> Option<f64>| {
+        (
+            format!("idle CPU, {state}, over {} s", options.cpu_secs),
+            reports
+                .iter()
+                .map(|r| {
+                    cpu(r)
+                        .map(|c| format!("{c:.2} % of a core"))
+                        .unwrap_or_else(na)
+                })
+                .collect(),
+        )
+    };
+    rows.push(cpu_row("window open", |r| r.cpu));
+    rows.push(cpu_row("closed to the tray", |r| r.cpu_closed));
 
     let first = rows
         .iter()

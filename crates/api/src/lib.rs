@@ -4,8 +4,8 @@
 //! here, so they cannot drift apart. [`demo`] runs the built-in demo provider in-process;
 //! [`calls`] runs the SIP agent and the call tracker on the account's soft clients (or a
 //! line set up by hand); [`cached`] reads a data directory's cache alone, for a screen
-//! painted before anything starts; [`resident`] runs one signed-in session (outbox, syncs, the call
-//! side kept in step with the synced lines) for the shells that keep the line.
+//! painted before anything starts; [`resident`] runs one signed-in session (outbox, syncs,
+//! the call side kept in step with the synced lines) for the shells that keep the line.
 //!
 //! Architecture invariant: no behaviour of its own beyond composition and read models
 //! ([`status`]); everything a user can do is a core call.
