@@ -24,6 +24,7 @@ fn main() {
             "line_state",
             "set_preferences",
             "take_pending_dial",
+            "system_dark",
             "decline_call",
             "open_main_window",
             "missed_calls_seen",

@@ -321,6 +321,14 @@ pub async fn take_pending_dial(shell: Shared<'_>) -> Result<Option<String>, AppE
     Ok(shell.take_pending_dial())
 }
 
+/// Whether the system asks for a dark theme now (the page asks once it listens for
+/// changes: one made while the first window was being made would be lost to it).
+#[tauri::command]
+#[specta::specta]
+pub async fn system_dark() -> Result<bool, AppError> {
+    Ok(crate::appearance::is_dark_now())
+}
+
 /// Declines a ringing call (603) on every device of the line.
 #[tauri::command]
 #[specta::specta]

@@ -65,6 +65,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::line_state,
             commands::set_preferences,
             commands::take_pending_dial,
+            commands::system_dark,
             commands::decline_call,
             commands::open_main_window,
             commands::missed_calls_seen,

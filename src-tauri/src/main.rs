@@ -6,6 +6,8 @@ fn main() {
     web_view_environment();
     // While GTK and the web view start, read the first screen from the cache.
     deskline_app::tray::first_screen::prefetch();
+    // And what the desktop portal says of dark and light.
+    deskline_app::appearance::read_portal_in_background();
     deskline_app::run();
 }
 

@@ -404,3 +404,64 @@ impl Drop for NotificationDaemon {
         kill(&mut self.mock);
     }
 }
+
+/// The desktop portal's well-known name and object.
+const PORTAL: &str = "org.freedesktop.portal.Desktop";
+const PORTAL_PATH: &str = "/org/freedesktop/portal/desktop";
+
+/// A desktop portal's `org.freedesktop.portal.Settings` on a private bus, answering `Read`
+/// for `org.freedesktop.appearance` `color-scheme` the way xdg-desktop-portal does (the
+/// value in a variant inside the reply's variant; 0 no preference, 1 prefer dark,
+/// 2 prefer light) and failing with `org.freedesktop.portal.Error.NotFound` for anything
+/// else. It is what a GNOME or KDE desktop in dark mode says: Tauri's windowing (tao)
+/// reads it when it makes a window and sets GTK's dark preference from it.
+pub struct DesktopPortal {
+    _conn: zbus::Connection,
+}
+
+struct PortalSettings {
+    color_scheme: u32,
+}
+
+/// The portal's own error for a setting it does not have.
+#[derive(Debug, zbus::DBusError)]
+#[zbus(prefix = "org.freedesktop.portal.Error")]
+enum PortalError {
+    NotFound(String),
+}
+
+#[zbus::interface(name = "org.freedesktop.portal.Settings")]
+impl PortalSettings {
+    async fn read(&self, namespace: String, key: String) -> Result<OwnedValue, PortalError> {
+        if namespace == "org.freedesktop.appearance" && key == "color-scheme" {
+            let inner = Value::Variant(Box::new(Value::U32(self.color_scheme)));
+            return OwnedValue::try_from(inner)
+                .map_err(|e| PortalError::NotFound(format!("unrepresentable: {e}")));
+        }
+        Err(PortalError::NotFound(format!(
+            "Requested setting {key} in {namespace} not found"
+        )))
+    }
+
+    #[zbus(property, name = "version")]
+    fn version(&self) -> u32 {
+        2
+    }
+}
+
+impl DesktopPortal {
+    /// Serves the portal on `bus` with `color_scheme` until dropped.
+    pub async fn start(bus: &PrivateBus, color_scheme: u32) -> Self {
+        let conn = tokio::time::timeout(Duration::from_secs(10), async {
+            zbus::connection::Builder::address(bus.address.as_str())
+                .name(PORTAL)
+                .serve_at(PORTAL_PATH, PortalSettings { color_scheme })
+                .build()
+                .await
+                .unwrap()
+        })
+        .await
+        .expect("the portal took its name on the private bus in time");
+        Self { _conn: conn }
+    }
+}

@@ -12,7 +12,7 @@ use deskline_e2e::cli::{
     DEMO_PASSWORD, DEMO_USER, Sandbox, SandboxConfig, Seed, demo_seed_with_registrar_port,
     demo_sip_users, element, provider_get,
 };
-use deskline_e2e::dbus::NotificationDaemon;
+use deskline_e2e::dbus::{DesktopPortal, NotificationDaemon};
 use deskline_e2e::desktop::{
     DesktopApp, Xvfb, running, screenshot_dir, terminate_app, wait_gone, wait_running,
 };
@@ -485,39 +485,19 @@ async fn the_demo_opens_in_one_step() {
     if !tools_present() {
         return;
     }
-    let app_bin = bins::app();
     let daemon = NotificationDaemon::start().await;
     let screen = Xvfb::start();
     let data = tempfile::tempdir().unwrap();
-    let app = DesktopApp::launch(
-        &app_bin,
-        &[
-            ("DISPLAY", screen.display.clone()),
-            ("DBUS_SESSION_BUS_ADDRESS", daemon.address().to_owned()),
-            ("DESKLINE_DATA_DIR", data.path().display().to_string()),
-            ("DESKLINE_KEYCHAIN", "keyutils".to_owned()),
-            ("DESKLINE_DEMO", "1".to_owned()),
-            // A desktop in dark mode: the app follows it.
-            ("GTK_THEME", "Adwaita:dark".to_owned()),
-        ],
-    )
-    .await;
+    // A desktop in dark mode: the app follows it.
+    let dark_theme = [("GTK_THEME", "Adwaita:dark".to_owned())];
+    let app = launch_demo(&screen, &daemon, data.path(), &dark_theme).await;
     app.wait_text("Dana Demo", WAIT).await;
     app.wait_text("Demo line: calls are simulated", WAIT).await;
     app.wait_no_text("synced never", WAIT).await;
     // The shell read the dark preference from GTK, and the page is painted dark.
-    let dark = app
-        .client
-        .execute(
-            "return [document.documentElement.dataset.systemTheme, \
-                     getComputedStyle(document.documentElement).backgroundColor];",
-            vec![],
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        dark,
-        serde_json::json!(["dark", "rgb(17, 21, 26)"]),
+        painted_theme(&app).await,
+        painted_dark(),
         "the web view did not follow the dark theme"
     );
     screenshot_demo(&screen);
@@ -528,6 +508,84 @@ async fn the_demo_opens_in_one_step() {
         violations.join("\n")
     );
     app.close().await;
+}
+
+/// GNOME (42 and later) and KDE say "dark" through the desktop portal's `color-scheme`
+/// and keep a light GTK theme name. Tauri's windowing reads the portal while it makes the
+/// window, after the page's first script was made: the page must still end up dark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_follows_the_portals_dark_preference() {
+    if !tools_present() {
+        return;
+    }
+    let daemon = NotificationDaemon::start().await;
+    let _portal = DesktopPortal::start(&daemon.bus, 1).await;
+    let screen = Xvfb::start();
+    let data = tempfile::tempdir().unwrap();
+    let app = launch_demo(&screen, &daemon, data.path(), &[]).await;
+    app.wait_text("Dana Demo", WAIT).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let painted = loop {
+        let now = painted_theme(&app).await;
+        if now == painted_dark() || tokio::time::Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        painted,
+        painted_dark(),
+        "the portal says dark, the page is not"
+    );
+    // It was dark from the page's first script on (read before the window was made), so
+    // the first paint was dark too, not light and then dark.
+    let first = app
+        .client
+        .execute("return window.__DESKLINE_SYSTEM_DARK__;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        serde_json::json!(true),
+        "the first script said light"
+    );
+    app.close().await;
+}
+
+/// The app on the demo provider, on `screen` and `daemon`'s bus, with `extra` in its
+/// environment.
+async fn launch_demo(
+    screen: &Xvfb,
+    daemon: &NotificationDaemon,
+    data: &std::path::Path,
+    extra: &[(&str, String)],
+) -> DesktopApp {
+    let mut env = vec![
+        ("DISPLAY", screen.display.clone()),
+        ("DBUS_SESSION_BUS_ADDRESS", daemon.address().to_owned()),
+        ("DESKLINE_DATA_DIR", data.display().to_string()),
+        ("DESKLINE_KEYCHAIN", "keyutils".to_owned()),
+        ("DESKLINE_DEMO", "1".to_owned()),
+    ];
+    env.extend(extra.iter().cloned());
+    DesktopApp::launch(&bins::app(), &env).await
+}
+
+/// The system theme the page shows and the root's painted background.
+async fn painted_theme(app: &DesktopApp) -> serde_json::Value {
+    app.client
+        .execute(
+            "return [document.documentElement.dataset.systemTheme, \
+                     getComputedStyle(document.documentElement).backgroundColor];",
+            vec![],
+        )
+        .await
+        .unwrap()
+}
+
+/// [`painted_theme`] of a page in the dark theme.
+fn painted_dark() -> serde_json::Value {
+    serde_json::json!(["dark", "rgb(17, 21, 26)"])
 }
 
 fn screenshot_demo(screen: &Xvfb) {

@@ -57,6 +57,11 @@ export const commands = {
 	setPreferences: (preferences: Preferences) => typedError<Preferences, AppError>(__TAURI_INVOKE("set_preferences", { preferences })),
 	/**  The number a tel:/sip:/callto: link asked to call, if one is waiting. */
 	takePendingDial: () => typedError<string | null, AppError>(__TAURI_INVOKE("take_pending_dial")),
+	/**
+	 *  Whether the system asks for a dark theme now (the page asks once it listens for
+	 *  changes: one made while the first window was being made would be lost to it).
+	 */
+	systemDark: () => typedError<boolean, AppError>(__TAURI_INVOKE("system_dark")),
 	/**  Declines a ringing call (603) on every device of the line. */
 	declineCall: (callId: string) => typedError<null, AppError>(__TAURI_INVOKE("decline_call", { callId })),
 	/**  Shows the main window (from the ringing window), on `page` when given. */

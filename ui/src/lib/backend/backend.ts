@@ -103,6 +103,8 @@ export interface Backend {
   missedCallsSeen(): Promise<void>;
   /** Closes the main window (Deskline goes on in the tray). */
   closeMainWindow(): Promise<void>;
+  /** Whether the system asks for dark now; `null`: the browser's own `prefers-color-scheme`. */
+  systemDark(): Promise<boolean | null>;
   onSyncEvent(listener: (event: SyncEvent) => void): Unsubscribe;
   onLineEvent(listener: (event: LineEvent) => void): Unsubscribe;
   onAppEvent(listener: (event: AppEvent) => void): Unsubscribe;

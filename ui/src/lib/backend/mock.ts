@@ -853,6 +853,13 @@ export class MockBackend implements Backend {
     this.closedWindows += 1;
   }
 
+  /** What the page is told of the system's dark preference (`null`: a plain browser tells
+   *  the page itself, `prefers-color-scheme`). */
+  systemDarkAnswer: boolean | null = null;
+  async systemDark(): Promise<boolean | null> {
+    return this.systemDarkAnswer;
+  }
+
   async missedCallsSeen(): Promise<void> {
     this.line = { ...this.line, missed: 0 };
     this.emitApp({ type: 'line_changed', state: clone(this.line) });

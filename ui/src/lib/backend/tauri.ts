@@ -63,6 +63,7 @@ export const tauriBackend: Backend = {
   openMainWindow: async (page) => void (await unwrap(commands.openMainWindow(page))),
   missedCallsSeen: async () => void (await unwrap(commands.missedCallsSeen())),
   closeMainWindow: async () => void (await unwrap(commands.closeMainWindow())),
+  systemDark: () => unwrap(commands.systemDark()),
   onSyncEvent: (l) => subscribe(events.syncEvent.listen, l),
   onLineEvent: (l) => subscribe(events.lineEvent.listen, l),
   onAppEvent: (l) => subscribe(events.appEvent.listen, l),
