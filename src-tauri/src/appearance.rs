@@ -16,7 +16,9 @@
 
 use crate::dto::AppEvent;
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(target_os = "linux")]
 use std::sync::{Mutex, OnceLock, mpsc};
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 use tauri::{AppHandle, Runtime};
 
@@ -49,13 +51,16 @@ pub fn portal_prefers_dark(color_scheme: u32) -> Option<bool> {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// The answer of the background read of the portal (one value, taken once).
 static PORTAL_ANSWER: OnceLock<Mutex<mpsc::Receiver<Option<bool>>>> = OnceLock::new();
 
+#[cfg(target_os = "linux")]
 /// Longest the read of the portal may take (a portal that is not running answers at once
 /// with an error; one being started by D-Bus activation may not).
 const PORTAL_READ_BUDGET: Duration = Duration::from_millis(500);
 
+#[cfg(target_os = "linux")]
 /// Longest the first read of the preference waits for the portal's answer (it is usually
 /// in long before: `main` starts the read before GTK).
 const PORTAL_WAIT: Duration = Duration::from_millis(50);
@@ -96,6 +101,7 @@ pub fn read_portal_in_background() {
 #[cfg(not(target_os = "linux"))]
 pub fn read_portal_in_background() {}
 
+#[cfg(target_os = "linux")]
 /// The portal's answer, waiting at most `wait`; `None` when it has none, did not answer,
 /// or was not asked (or its answer was taken already).
 fn portal_answer(wait: Duration) -> Option<bool> {
@@ -223,6 +229,7 @@ mod tests {
         assert_eq!(portal::scheme_of(&Variant::from("dark")), None);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn no_portal_asked_no_answer() {
         assert_eq!(portal_answer(Duration::from_millis(1)), None);

@@ -36,6 +36,18 @@ describe('the system theme in the root', () => {
     expect(document.documentElement.getAttribute('data-system-theme')).toBe('dark');
   });
 
+  it('keeps a change heard before the answer to its question', async () => {
+    const b = backend(false);
+    let answer: (dark: boolean | null) => void = () => {};
+    b.systemDark = () => new Promise((resolve) => (answer = resolve));
+    render(Root, { backend: b });
+    await screen.findByRole('heading', { level: 1, name: 'Dana Demo' });
+    b.emitApp({ type: 'system_theme', dark: true });
+    answer(false);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(document.documentElement.getAttribute('data-system-theme')).toBe('dark');
+  });
+
   it('leaves it to the browser when the backend has no answer (a plain browser)', async () => {
     document.documentElement.setAttribute('data-system-theme', 'dark');
     render(Root, { backend: backend(null) });
