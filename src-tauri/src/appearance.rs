@@ -51,18 +51,18 @@ pub fn portal_prefers_dark(color_scheme: u32) -> Option<bool> {
     }
 }
 
-#[cfg(target_os = "linux")]
 /// The answer of the background read of the portal (one value, taken once).
+#[cfg(target_os = "linux")]
 static PORTAL_ANSWER: OnceLock<Mutex<mpsc::Receiver<Option<bool>>>> = OnceLock::new();
 
-#[cfg(target_os = "linux")]
 /// Longest the read of the portal may take (a portal that is not running answers at once
 /// with an error; one being started by D-Bus activation may not).
+#[cfg(target_os = "linux")]
 const PORTAL_READ_BUDGET: Duration = Duration::from_millis(500);
 
-#[cfg(target_os = "linux")]
 /// Longest the first read of the preference waits for the portal's answer (it is usually
 /// in long before: `main` starts the read before GTK).
+#[cfg(target_os = "linux")]
 const PORTAL_WAIT: Duration = Duration::from_millis(50);
 
 /// Starts reading the desktop portal's `color-scheme` on a thread of its own; call early
@@ -101,12 +101,17 @@ pub fn read_portal_in_background() {
 #[cfg(not(target_os = "linux"))]
 pub fn read_portal_in_background() {}
 
-#[cfg(target_os = "linux")]
 /// The portal's answer, waiting at most `wait`; `None` when it has none, did not answer,
 /// or was not asked (or its answer was taken already).
+#[cfg(target_os = "linux")]
 fn portal_answer(wait: Duration) -> Option<bool> {
-    let answered = PORTAL_ANSWER.get()?;
-    let answered = answered.lock().ok()?;
+    answer_in(PORTAL_ANSWER.get(), wait)
+}
+
+/// The answer in `slot` (the background read's), waiting at most `wait` for it.
+#[cfg(target_os = "linux")]
+fn answer_in(slot: Option<&Mutex<mpsc::Receiver<Option<bool>>>>, wait: Duration) -> Option<bool> {
+    let answered = slot?.lock().ok()?;
     answered.recv_timeout(wait).ok().flatten()
 }
 
@@ -231,8 +236,40 @@ mod tests {
 
     #[cfg(target_os = "linux")]
     #[test]
-    fn no_portal_asked_no_answer() {
-        assert_eq!(portal_answer(Duration::from_millis(1)), None);
+    fn the_first_read_waits_for_the_portal_only_so_long() {
+        use std::time::Instant;
+        // Not asked (no background read started): no answer, no wait.
+        assert_eq!(answer_in(None, Duration::from_secs(5)), None);
+
+        // An answer in time is taken, once.
+        let (answer, answered) = mpsc::channel();
+        let slot = Mutex::new(answered);
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            let _ = answer.send(Some(true));
+        });
+        assert_eq!(answer_in(Some(&slot), Duration::from_secs(5)), Some(true));
+        sender.join().unwrap();
+        // The read's thread is gone: later reads return at once.
+        let started = Instant::now();
+        assert_eq!(answer_in(Some(&slot), Duration::from_secs(5)), None);
+        assert!(started.elapsed() < Duration::from_secs(1));
+
+        // An answer later than the wait is not waited for (GTK's rules decide).
+        let (late, answered) = mpsc::channel::<Option<bool>>();
+        let slot = Mutex::new(answered);
+        let started = Instant::now();
+        assert_eq!(answer_in(Some(&slot), Duration::from_millis(30)), None);
+        assert!(started.elapsed() >= Duration::from_millis(30));
+        drop(late);
+
+        // The portal said nothing usable (an error, no setting): no answer.
+        let (answer, answered) = mpsc::channel();
+        answer.send(None).unwrap();
+        assert_eq!(
+            answer_in(Some(&Mutex::new(answered)), Duration::from_secs(5)),
+            None
+        );
     }
 
     #[test]
