@@ -43,13 +43,16 @@
 //! at 127.0.0.1 and never registers (`reg_sendregister=0`, as the demo has no SIP line
 //! either), and neither app can send a packet anywhere else.
 //!
-//! Start-up is timed without instrumenting either app, the same way for both: a small
-//! Python helper (python-xlib, one X connection kept open for the whole run, so a grab
-//! costs about 5 ms where `xwd | convert` costs 30 ms or more) looks for the app's
-//! top-level window by its title and grabs what the screen shows in the window's area;
-//! this module polls it every 20 ms from the launch. Each grab is reduced, on every second
-//! pixel of every second row, to its number of distinct colours and a hash per 16×16-pixel
-//! block. (The poller itself uses up to about half a core, the same for both apps.)
+//! Start-up is timed without instrumenting either app, the same way for both: from the
+//! launch, every 20 ms, [`crate::screen`] (one X connection for the whole run) looks for
+//! the app's top-level window by its title and grabs what the screen shows in the window's
+//! area, through shared memory; [`crate::frames`] reduces each grab, on every second pixel
+//! of every second row, to its number of distinct colours and a hash per 16×16-pixel
+//! block. Both are built optimised even in this debug build: a grab and its reduction
+//! then cost the machine about 3.5 ms of CPU (X server included), some 17% of one core at
+//! 20 ms a grab, the same for both apps. (The Python/python-xlib helper used before, with
+//! the reduction unoptimised, took about 24 ms of CPU a grab, close to a whole core of
+//! this two-core machine while the apps started on it, and polled every 25 ms at best.)
 //! - *Window mapped*: the first poll that finds the window viewable.
 //! - *First paint*: the first grab with more than 32 distinct colours (an unpainted or
 //!   blank window has 1 or 2; a line of antialiased text brings dozens) that still has more
@@ -62,9 +65,9 @@
 //!   differ from the settled screen in at most 3% of blocks: a status line that changes
 //!   late does not hold it back, a placeholder page or a half-drawn one does.
 //!
-//! Times are those at which a grab returned, so they are late by at most one poll (about
-//! 20–30 ms). `BENCH_APP_TRACE=1` prints every grab. A snapshot of each app's settled
-//! screen is saved under `$CARGO_TARGET_DIR/bench-app/` with the apps' logs.
+//! Times are those at which a grab returned, so they are late by at most one poll (20 ms,
+//! and the grab's 1–2 ms). `BENCH_APP_TRACE=1` prints every grab. A snapshot of each app's
+//! settled screen is saved under `$CARGO_TARGET_DIR/bench-app/` with the apps' logs.
 //!
 //! Starts alternate between the apps, so a change of load on the machine hits both. Each
 //! run stops the app with SIGTERM (Deskline quits as from its tray on it), then SIGKILLs
@@ -78,19 +81,18 @@
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use crate::frames::{Analyser, Frame};
+use crate::screen::Screen;
 
 /// Debian packages the benchmark runs with, with why.
 const RUN_PACKAGES: &[(&str, &str)] = &[
     ("xvfb", "the virtual screen both apps run on"),
-    (
-        "python3-xlib",
-        "grabs the apps' windows and closes them as their close button does",
-    ),
     ("x11-apps", "xwd, for snapshots of the settled screens"),
     ("imagemagick", "turns the snapshots into PNG"),
     ("dbus", "a private D-Bus session bus for both apps"),
@@ -130,8 +132,6 @@ const POLL: Duration = Duration::from_millis(20);
 const FIRST_PAINT_COLOURS: usize = 32;
 /// …and still so this long after.
 const FIRST_PAINT_HOLD: Duration = Duration::from_millis(100);
-/// The side of the blocks whose hashes tell two grabs apart.
-const BLOCK: usize = 16;
 /// Two grabs differing in at most this share of blocks show the same screen.
 const SAME_SCREEN: f64 = 0.01;
 /// Content shown: the screen differs from its settled state in at most this share of
@@ -151,109 +151,6 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(15);
 const CLOSED_SETTLE: Duration = Duration::from_secs(5);
 /// How long an app gets to quit on SIGTERM before its tree is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
-/// Longest wait for one answer of the screen helper.
-const HELPER_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Debian's Python, where `python3-xlib` installs (not a pyenv or venv one earlier on PATH).
-const PYTHON: &str = "/usr/bin/python3";
-
-/// The screen helper: one X connection for the whole run. Commands on stdin, one a line:
-/// `find TITLE` → `win ID` | `none` (the largest viewable top-level window so titled);
-/// `grab ID` → `data LEN WIDTH HEIGHT lsb|msb DEPTH` and LEN bytes of ZPixmap pixels of the
-/// window's area of the root window (what the screen shows there) | `gone`;
-/// `close ID` → `ok` (WM_DELETE_WINDOW sent). Errors: `err MESSAGE`.
-const SCREEN_HELPER: &str = r#"
-import sys
-from Xlib import X, display, error
-from Xlib.protocol import event
-
-d = display.Display()
-screen = d.screen()
-root = screen.root
-SW, SH = screen.width_in_pixels, screen.height_in_pixels
-NET_WM_NAME = d.intern_atom('_NET_WM_NAME')
-UTF8 = d.intern_atom('UTF8_STRING')
-WM_PROTOCOLS = d.intern_atom('WM_PROTOCOLS')
-WM_DELETE = d.intern_atom('WM_DELETE_WINDOW')
-ORDER = 'lsb' if d.display.info.image_byte_order == X.LSBFirst else 'msb'
-out = sys.stdout.buffer
-
-def reply(text):
-    out.write((text + '\n').encode())
-    out.flush()
-
-def title(w):
-    p = w.get_full_property(NET_WM_NAME, UTF8)
-    if p is not None and p.value:
-        v = p.value
-        return v.decode('utf-8', 'replace') if isinstance(v, bytes) else str(v)
-    n = w.get_wm_name()
-    if isinstance(n, bytes):
-        n = n.decode('latin-1')
-    return n or ''
-
-def find(name):
-    best = None
-    for w in root.query_tree().children:
-        try:
-            if w.get_attributes().map_state != X.IsViewable:
-                continue
-            if title(w) != name:
-                continue
-            g = w.get_geometry()
-            if best is None or g.width * g.height > best[1]:
-                best = (w.id, g.width * g.height)
-        except error.XError:
-            continue
-    return best
-
-def grab(wid):
-    w = d.create_resource_object('window', wid)
-    try:
-        if w.get_attributes().map_state != X.IsViewable:
-            return reply('gone')
-        g = w.get_geometry()
-        o = root.translate_coords(w, 0, 0)
-    except error.XError:
-        return reply('gone')
-    x0, y0 = max(o.x, 0), max(o.y, 0)
-    x1, y1 = min(o.x + g.width, SW), min(o.y + g.height, SH)
-    if x1 <= x0 or y1 <= y0:
-        return reply('gone')
-    im = root.get_image(x0, y0, x1 - x0, y1 - y0, X.ZPixmap, 0xffffffff)
-    data = im.data if isinstance(im.data, bytes) else bytes(im.data, 'latin-1')
-    out.write(('data %d %d %d %s %d\n' % (len(data), x1 - x0, y1 - y0, ORDER, im.depth)).encode())
-    out.write(data)
-    out.flush()
-
-def close(wid):
-    w = d.create_resource_object('window', wid)
-    ev = event.ClientMessage(window=w, client_type=WM_PROTOCOLS,
-                             data=(32, [WM_DELETE, X.CurrentTime, 0, 0, 0]))
-    w.send_event(ev, event_mask=X.NoEventMask)
-    d.sync()
-    reply('ok')
-
-while True:
-    line = sys.stdin.readline()
-    if not line:
-        break
-    parts = line.strip().split(None, 1)
-    cmd = parts[0] if parts else ''
-    arg = parts[1] if len(parts) > 1 else ''
-    try:
-        if cmd == 'find':
-            b = find(arg)
-            reply('win %d' % b[0] if b else 'none')
-        elif cmd == 'grab':
-            grab(int(arg))
-        elif cmd == 'close':
-            close(int(arg))
-        else:
-            reply('err unknown command ' + cmd)
-    except Exception as e:
-        reply('err ' + repr(e).replace('\n', ' '))
-"#;
 
 /// Runs the benchmark; `args` are what follows `cargo xtask bench-app`.
 pub fn run(args: &[String]) -> Result<()> {
@@ -282,20 +179,14 @@ pub fn run(args: &[String]) -> Result<()> {
     let out_dir = target.join("bench-app");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("create {}", out_dir.display()))?;
     // This run's logs only.
-    for log in [
-        "xvfb.log",
-        "dbus.log",
-        "screen-helper.log",
-        "deskline.log",
-        "linphone.log",
-    ] {
+    for log in ["xvfb.log", "dbus.log", "deskline.log", "linphone.log"] {
         let _ = std::fs::remove_file(out_dir.join(log));
     }
     let work = ScratchDir::create()?;
     let netns = loopback_netns()?;
     let screen = Xvfb::start(&out_dir.join("xvfb.log"))?;
     let bus = SessionBus::start(&work.path.join("bus"), &out_dir.join("dbus.log"))?;
-    let mut helper = ScreenHelper::start(&screen.display, &out_dir.join("screen-helper.log"))?;
+    let mut helper = Screen::connect(&screen.display)?;
     let env = Env {
         display: screen.display.clone(),
         bus: bus.address.clone(),
@@ -353,6 +244,17 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
 
+    // Nothing of this run may outlive it (nor be taken for the next run's tray).
+    let left = stop_processes_under(&work.path);
+    if !left.is_empty() {
+        let note = format!(
+            "still running on this run's scratch directory at its end, and stopped: {}",
+            left.join(", ")
+        );
+        if let Some(r) = reports.first_mut() {
+            r.notes.push(note);
+        }
+    }
     print!("{}", table(&reports, &screen.display, &options, &out_dir));
     let failed = reports
         .iter()
@@ -540,6 +442,8 @@ impl ScratchDir {
 
 impl Drop for ScratchDir {
     fn drop(&mut self) {
+        // A run that failed half-way may leave an app's process on it.
+        let _ = stop_processes_under(&self.path);
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
@@ -605,13 +509,7 @@ fn read_proc(pid: u32) -> Option<Proc> {
 }
 
 fn all_procs() -> Vec<Proc> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(read_proc)
-        .collect()
+    all_pids().into_iter().filter_map(read_proc).collect()
 }
 
 /// `root` and all its descendants that are alive.
@@ -978,154 +876,6 @@ impl SessionBus {
     }
 }
 
-/// What the screen helper answers.
-enum Reply {
-    Line(String),
-    Pixels(Grab),
-}
-
-/// The pixels of a window's area of the screen.
-struct Grab {
-    width: usize,
-    height: usize,
-    lsb_first: bool,
-    data: Vec<u8>,
-}
-
-/// The Python helper ([`SCREEN_HELPER`]) with its X connection.
-struct ScreenHelper {
-    process: Running,
-    stdin: Option<ChildStdin>,
-    replies: mpsc::Receiver<Result<Reply>>,
-}
-
-impl ScreenHelper {
-    fn start(display: &str, log: &Path) -> Result<Self> {
-        let (_, err) = log_file(log)?;
-        let mut process = Running::spawn(
-            Command::new(PYTHON)
-                .args(["-c", SCREEN_HELPER])
-                .env("DISPLAY", display)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(err),
-            "the screen helper (python3-xlib)",
-        )?;
-        let stdin = process.child.stdin.take().context("the helper's stdin")?;
-        let stdout = process.child.stdout.take().context("the helper's stdout")?;
-        let (tx, replies) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut line = String::new();
-                match reader.read_line(&mut line) {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-                let reply = match line.trim_end().strip_prefix("data ") {
-                    Some(header) => read_pixels(&mut reader, header),
-                    None => Ok(Reply::Line(line.trim_end().to_owned())),
-                };
-                if tx.send(reply).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut helper = Self {
-            process,
-            stdin: Some(stdin),
-            replies,
-        };
-        // A first answer proves the helper is connected to the screen.
-        helper
-            .find("(none)")
-            .with_context(|| format!("the screen helper does not answer: {}", log_tail(log)))?;
-        Ok(helper)
-    }
-
-    fn ask(&mut self, command: &str) -> Result<Reply> {
-        let stdin = self.stdin.as_mut().context("the screen helper is closed")?;
-        writeln!(stdin, "{command}")
-            .and_then(|_| stdin.flush())
-            .context("write to the screen helper")?;
-        let reply = match self.replies.recv_timeout(HELPER_TIMEOUT) {
-            Ok(reply) => reply?,
-            Err(_) => {
-                self.process.check_alive()?;
-                bail!("the screen helper did not answer '{command}' in {HELPER_TIMEOUT:?}")
-            }
-        };
-        if let Reply::Line(line) = &reply
-            && let Some(e) = line.strip_prefix("err ")
-        {
-            bail!("the screen helper failed '{command}': {e}");
-        }
-        Ok(reply)
-    }
-
-    /// The largest viewable top-level window titled `title`.
-    fn find(&mut self, title: &str) -> Result<Option<u64>> {
-        match self.ask(&format!("find {title}"))? {
-            Reply::Line(l) if l == "none" => Ok(None),
-            Reply::Line(l) => match l.strip_prefix("win ").map(str::parse) {
-                Some(Ok(id)) => Ok(Some(id)),
-                _ => bail!("the screen helper answered '{l}' to find"),
-            },
-            Reply::Pixels(_) => bail!("the screen helper sent pixels to find"),
-        }
-    }
-
-    /// What the screen shows in the window's area; `None` once the window is gone.
-    fn grab(&mut self, window: u64) -> Result<Option<Grab>> {
-        match self.ask(&format!("grab {window}"))? {
-            Reply::Pixels(g) => Ok(Some(g)),
-            Reply::Line(l) if l == "gone" => Ok(None),
-            Reply::Line(l) => bail!("the screen helper answered '{l}' to grab"),
-        }
-    }
-
-    /// Sends WM_DELETE_WINDOW, as a window manager does for the close button.
-    fn close(&mut self, window: u64) -> Result<()> {
-        match self.ask(&format!("close {window}"))? {
-            Reply::Line(l) if l == "ok" => Ok(()),
-            _ => bail!("the screen helper could not close window {window}"),
-        }
-    }
-}
-
-impl Drop for ScreenHelper {
-    fn drop(&mut self) {
-        // End of input: the helper returns.
-        self.stdin = None;
-        let _ = self.process.stop_within(Duration::from_secs(2));
-    }
-}
-
-fn read_pixels(reader: &mut impl Read, header: &str) -> Result<Reply> {
-    let f: Vec<&str> = header.split_whitespace().collect();
-    let [len, width, height, order, depth] = f[..] else {
-        bail!("the screen helper sent a bad header 'data {header}'");
-    };
-    let len: usize = len.parse().context("grab length")?;
-    let width: usize = width.parse().context("grab width")?;
-    let height: usize = height.parse().context("grab height")?;
-    let mut data = vec![0; len];
-    reader
-        .read_exact(&mut data)
-        .context("read pixels from the screen helper")?;
-    if width == 0 || height == 0 || len != width * height * 4 {
-        bail!(
-            "unsupported grab: {width}×{height}, depth {depth}, {len} bytes (32 bits a pixel expected)"
-        );
-    }
-    Ok(Reply::Pixels(Grab {
-        width,
-        height,
-        lsb_first: order == "lsb",
-        data,
-    }))
-}
-
 /// Saves what the screen shows as a PNG (for a person to check the run); best effort.
 fn snapshot(display: &str, path: &Path) {
     let ok = Command::new("sh")
@@ -1288,93 +1038,9 @@ struct LaunchTimes {
     settled: Duration,
 }
 
-/// A grab reduced to what the timing needs.
-struct Frame {
-    /// When the grab returned, since the launch.
-    t: Duration,
-    width: usize,
-    height: usize,
-    colours: usize,
-    blocks: Vec<u64>,
-}
-
-impl Frame {
-    /// The share of blocks that differ (1 for another size).
-    fn difference(&self, other: &Frame) -> f64 {
-        if self.width != other.width || self.height != other.height || self.blocks.is_empty() {
-            return 1.0;
-        }
-        let changed = self
-            .blocks
-            .iter()
-            .zip(&other.blocks)
-            .filter(|(a, b)| a != b)
-            .count();
-        changed as f64 / self.blocks.len() as f64
-    }
-}
-
-/// Reduces grabs to frames; counts colours with a reusable bit set over the 2^24 RGB values.
-struct Analyser {
-    seen: Vec<u64>,
-}
-
-impl Analyser {
-    fn new() -> Self {
-        Self {
-            seen: vec![0; (1 << 24) / 64],
-        }
-    }
-
-    /// Reduces a grab, sampling every second pixel of every second row (a quarter of the
-    /// work: this runs in a debug build beside the app under test); colours are counted only
-    /// with `count_colours`.
-    fn frame(&mut self, grab: &Grab, t: Duration, count_colours: bool) -> Frame {
-        let (w, h) = (grab.width, grab.height);
-        let bw = w.div_ceil(BLOCK);
-        let mut blocks = vec![0xcbf2_9ce4_8422_2325_u64; bw * h.div_ceil(BLOCK)];
-        let mut colours = 0;
-        if count_colours {
-            self.seen.fill(0);
-        }
-        let (r, g, b) = if grab.lsb_first { (2, 1, 0) } else { (1, 2, 3) };
-        for (y, row) in grab.data.chunks_exact(w * 4).enumerate().step_by(2) {
-            let base = (y / BLOCK) * bw;
-            for (bx, run) in row.chunks(BLOCK * 4).enumerate() {
-                let mut hash = blocks[base + bx];
-                // Two pixels a chunk: the first is sampled.
-                for px in run.chunks_exact(8) {
-                    let rgb = u32::from(px[r]) << 16 | u32::from(px[g]) << 8 | u32::from(px[b]);
-                    if count_colours {
-                        let (word, bit) = ((rgb >> 6) as usize, 1u64 << (rgb & 63));
-                        if self.seen[word] & bit == 0 {
-                            self.seen[word] |= bit;
-                            colours += 1;
-                        }
-                    }
-                    hash = (hash ^ u64::from(rgb)).wrapping_mul(0x0100_0000_01b3);
-                }
-                blocks[base + bx] = hash;
-            }
-        }
-        Frame {
-            t,
-            width: w,
-            height: h,
-            colours,
-            blocks,
-        }
-    }
-}
-
 /// The first start on a fresh profile, until the app has made it (Deskline: opened the
 /// demo and synced); the app is stopped after.
-fn first_start(
-    app: &AppSpec,
-    env: &Env,
-    helper: &mut ScreenHelper,
-    shot: &Path,
-) -> Result<LaunchTimes> {
+fn first_start(app: &AppSpec, env: &Env, helper: &mut Screen, shot: &Path) -> Result<LaunchTimes> {
     let (mut running, times) =
         measure_launch(app, env, helper, COLD_TIMEOUT, &|| app.first_start_done())?;
     snapshot(&env.display, shot);
@@ -1386,7 +1052,7 @@ fn first_start(
 fn warm_start(
     app: &AppSpec,
     env: &Env,
-    helper: &mut ScreenHelper,
+    helper: &mut Screen,
     shot: Option<&Path>,
 ) -> Result<LaunchTimes> {
     let (mut running, times) = measure_launch(app, env, helper, WARM_TIMEOUT, &|| true)?;
@@ -1402,7 +1068,7 @@ fn warm_start(
 fn measure_launch(
     app: &AppSpec,
     env: &Env,
-    helper: &mut ScreenHelper,
+    helper: &mut Screen,
     timeout: Duration,
     ready: &dyn Fn() -> bool,
 ) -> Result<(Running, LaunchTimes)> {
@@ -1428,7 +1094,7 @@ fn measure_launch(
             wall.subsec_millis()
         );
     }
-    let mut window: Option<u64> = None;
+    let mut window: Option<x11rb::protocol::xproto::Window> = None;
     let mut mapped: Option<Duration> = None;
     let mut candidate: Option<Duration> = None;
     let mut first_paint: Option<Duration> = None;
@@ -1610,7 +1276,7 @@ fn web_view_procs(root: u32) -> Vec<String> {
 fn idle(
     app: &AppSpec,
     env: &Env,
-    helper: &mut ScreenHelper,
+    helper: &mut Screen,
     cpu_secs: u64,
     report: &mut Report,
 ) -> Result<()> {
@@ -1719,8 +1385,6 @@ fn idle(
     running.stop()
 }
 
-/// The `deskline-tray` process the app started when its window closed: waits for it,
-/// lets it settle, reads its memory and stops it (SIGTERM: it unregisters and exits).
 /// The tray process beside `app`'s binary.
 fn tray_binary(app: &AppSpec) -> Result<PathBuf> {
     app.program
@@ -1729,24 +1393,80 @@ fn tray_binary(app: &AppSpec) -> Result<PathBuf> {
         .context("the app has no directory")
 }
 
-/// The pid of a process running `program`, if any.
-fn process_of(program: &Path) -> Option<u32> {
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
-            let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
-            (exe == program).then_some(pid)
+/// The pid of the `deskline-tray` that `app` started: its binary, run on this run's data
+/// directory (a tray another run left behind is not this one's).
+fn tray_of(app: &AppSpec) -> Result<impl Fn() -> Option<u32>> {
+    let program = tray_binary(app)?;
+    let data_dir = app
+        .data_dir
+        .clone()
+        .context("the app has no data directory")?;
+    Ok(move || {
+        all_pids().into_iter().find(|&pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == program)
+                && command_line(pid).iter().any(|a| Path::new(a) == data_dir)
         })
+    })
+}
+
+fn all_pids() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .collect()
+}
+
+/// A process's arguments (empty once it is gone).
+fn command_line(pid: u32) -> Vec<std::ffi::OsString> {
+    use std::os::unix::ffi::OsStrExt as _;
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|raw| {
+            raw.split(|&b| b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| std::ffi::OsStr::from_bytes(a).to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Stops (SIGTERM, then SIGKILL after 5 s) every process with an argument under `dir`, such
+/// as a `deskline-tray` still running on the run's scratch directory; returns what it found.
+fn stop_processes_under(dir: &Path) -> Vec<String> {
+    let me = std::process::id();
+    let under = |pid: u32| {
+        pid != me
+            && command_line(pid)
+                .iter()
+                .any(|a| Path::new(a).starts_with(dir))
+    };
+    let pids: Vec<u32> = all_pids().into_iter().filter(|&p| under(p)).collect();
+    if pids.is_empty() {
+        return Vec::new();
+    }
+    let found = pids
+        .iter()
+        .map(|&p| format!("{} (pid {p})", proc_name(p)))
+        .collect();
+    signal("TERM", &pids);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(|&p| under(p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let left: Vec<u32> = pids.into_iter().filter(|&p| under(p)).collect();
+    if !left.is_empty() {
+        signal("KILL", &left);
+    }
+    found
 }
 
 /// Notes how soon after the close `deskline-tray` was running (the line's hand-over).
 fn note_tray_start(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Result<()> {
-    let tray_bin = tray_binary(app)?;
+    let find = tray_of(app)?;
     let deadline = closed_at + CLOSE_TIMEOUT;
     while Instant::now() < deadline {
-        if let Some(pid) = process_of(&tray_bin) {
+        if let Some(pid) = find() {
             report.notes.push(format!(
                 "closing the window: deskline-tray (pid {pid}) was running {} ms after the close",
                 closed_at.elapsed().as_millis()
@@ -1758,6 +1478,8 @@ fn note_tray_start(app: &AppSpec, report: &mut Report, closed_at: Instant) -> Re
     Ok(())
 }
 
+/// The `deskline-tray` process the app started when its window closed: waits for it,
+/// lets it settle, reads its memory and stops it (SIGTERM: it unregisters and exits).
 fn measure_tray(
     app: &AppSpec,
     report: &mut Report,
@@ -1765,7 +1487,7 @@ fn measure_tray(
     cpu_secs: u64,
 ) -> Result<()> {
     let tray_bin = tray_binary(app)?;
-    let find = || process_of(&tray_bin);
+    let find = tray_of(app)?;
     let deadline = closed_at + CLOSE_TIMEOUT;
     let tray = loop {
         if let Some(pid) = find() {
@@ -1794,6 +1516,22 @@ fn measure_tray(
         return Ok(());
     }
     report.closed = Some(tree_memory(tray)?);
+    let others: Vec<String> = all_pids()
+        .into_iter()
+        .filter(|&p| {
+            p != tray
+                && std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|exe| exe == tray_bin)
+        })
+        .map(|p| format!("pid {p}"))
+        .collect();
+    if !others.is_empty() {
+        report.notes.push(format!(
+            "its memory in the tray was read while {} other deskline-tray process(es) ran ({}): \
+             they share its code, so its PSS and USS were lower than alone",
+            others.len(),
+            others.join(", ")
+        ));
+    }
     let (cpu, _) = tree_cpu(tray, cpu_secs, || match find() == Some(tray) {
         true => Ok(()),
         false => bail!("deskline-tray exited while idle"),

@@ -20,6 +20,8 @@
 
 mod bench_app;
 mod deb_check;
+mod frames;
+mod screen;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
