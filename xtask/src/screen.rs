@@ -47,11 +47,12 @@ enum Answer {
     Closed,
 }
 
-/// The connection's thread, asked one question at a time.
+/// The connection's thread, asked one question at a time. Dropped, it closes the channel:
+/// the thread returns and the connection closes (nothing waits for it, in case the server
+/// hangs).
 pub struct Screen {
-    questions: Option<mpsc::Sender<Question>>,
+    questions: mpsc::Sender<Question>,
     answers: mpsc::Receiver<Result<Answer>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Screen {
@@ -60,7 +61,7 @@ impl Screen {
         let x = X::connect(display)?;
         let (questions, asked) = mpsc::channel::<Question>();
         let (answer, answers) = mpsc::channel();
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("bench-app X".into())
             .spawn(move || {
                 for question in asked {
@@ -75,17 +76,11 @@ impl Screen {
                 }
             })
             .context("start the thread of the X connection")?;
-        Ok(Self {
-            questions: Some(questions),
-            answers,
-            thread: Some(thread),
-        })
+        Ok(Self { questions, answers })
     }
 
     fn ask(&mut self, question: Question, what: &str) -> Result<Answer> {
         self.questions
-            .as_ref()
-            .context("the X connection is closed")?
             .send(question)
             .map_err(|_| anyhow!("the X connection's thread ended"))?;
         match self.answers.recv_timeout(ANSWER_TIMEOUT) {
@@ -120,16 +115,6 @@ impl Screen {
         match self.ask(Question::Close(window), "close a window")? {
             Answer::Closed => Ok(()),
             _ => bail!("the X connection's thread answered another question"),
-        }
-    }
-}
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        // No more questions: the thread returns and the connection closes.
-        self.questions = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
