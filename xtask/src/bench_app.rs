@@ -184,7 +184,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let work = ScratchDir::create()?;
     let netns = loopback_netns()?;
-    let screen = Xvfb::start(&out_dir.join("xvfb.log"))?;
+    let screen = Xvfb::start(&out_dir.join("xvfb.log"), &[])?;
     let bus = SessionBus::start(&work.path.join("bus"), &out_dir.join("dbus.log"))?;
     let mut helper = Screen::connect(&screen.display)?;
     let env = Env {
@@ -199,8 +199,15 @@ pub fn run(args: &[String]) -> Result<()> {
         .filter(|a| options.only.as_ref().is_none_or(|o| o == a.id))
         .collect();
     eprintln!(
-        "bench-app: Xvfb {} (1280x800x24, no window manager), {} warm starts each, then {} s of idle CPU each",
-        screen.display, options.runs, options.cpu_secs
+        "bench-app: Xvfb {} (1280x800x24, no window manager; grabs through {}), {} warm starts each, then {} s of idle CPU each",
+        screen.display,
+        if helper.shared_memory() {
+            "shared memory"
+        } else {
+            "the X socket"
+        },
+        options.runs,
+        options.cpu_secs
     );
 
     let mut reports: Vec<Report> = apps.iter().map(|a| Report::new(a.label)).collect();
@@ -790,48 +797,52 @@ fn log_tail(path: &Path) -> String {
 // ---------------------------------------------------------------------------------------
 // The virtual screen, the bus, the screen helper.
 
-/// `Xvfb :N -screen 0 1280x800x24 -nolisten tcp` on a free display.
-struct Xvfb {
+/// `Xvfb -displayfd 1 -screen 0 1280x800x24 -nolisten tcp`: Xvfb picks a free display
+/// itself and says which once it accepts clients (no race with another server starting).
+pub(crate) struct Xvfb {
     _server: Running,
-    display: String,
+    pub(crate) display: String,
 }
 
 impl Xvfb {
-    fn start(log: &Path) -> Result<Self> {
-        for n in 300..400 {
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-            let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
-            if socket.exists() || lock.exists() {
-                continue;
-            }
-            let display = format!(":{n}");
-            let (out, err) = log_file(log)?;
-            let mut server = Running::spawn(
-                Command::new("Xvfb")
-                    .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-                    .stdin(Stdio::null())
-                    .stdout(out)
-                    .stderr(err),
-                &format!("Xvfb {display}"),
-            )?;
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if socket.exists() {
-                    return Ok(Self {
-                        _server: server,
-                        display,
-                    });
-                }
-                if server.check_alive().is_err() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+    /// Starts one, with `extra` arguments (such as `-extension MIT-SHM`); its messages go
+    /// to `log`.
+    pub(crate) fn start(log: &Path, extra: &[&str]) -> Result<Self> {
+        let (_, err) = log_file(log)?;
+        let mut server = Running::spawn(
+            Command::new("Xvfb")
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .args(extra)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(err),
+            "Xvfb",
+        )?;
+        let stdout = server.child.stdout.take().context("Xvfb's stdout")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) if line.trim().parse::<u32>().is_ok() => Ok(Self {
+                _server: server,
+                display: format!(":{}", line.trim()),
+            }),
+            _ => bail!(
+                "Xvfb did not start (apt-get install xvfb); its messages: {}",
+                log_tail(log)
+            ),
         }
-        bail!(
-            "no X display could be started (Xvfb on :300 to :399; see {})",
-            log.display()
-        )
     }
 }
 

@@ -53,12 +53,14 @@ enum Answer {
 pub struct Screen {
     questions: mpsc::Sender<Question>,
     answers: mpsc::Receiver<Result<Answer>>,
+    shared_memory: bool,
 }
 
 impl Screen {
     /// Connects to `display` (such as `:377`).
     pub fn connect(display: &str) -> Result<Self> {
         let x = X::connect(display)?;
+        let shared_memory = x.shared.is_some();
         let (questions, asked) = mpsc::channel::<Question>();
         let (answer, answers) = mpsc::channel();
         std::thread::Builder::new()
@@ -76,7 +78,16 @@ impl Screen {
                 }
             })
             .context("start the thread of the X connection")?;
-        Ok(Self { questions, answers })
+        Ok(Self {
+            questions,
+            answers,
+            shared_memory,
+        })
+    }
+
+    /// Whether grabs go through shared memory (else through the socket).
+    pub fn shared_memory(&self) -> bool {
+        self.shared_memory
     }
 
     fn ask(&mut self, question: Question, what: &str) -> Result<Answer> {
@@ -359,4 +370,132 @@ fn attach_segment(conn: &RustConnection, len: i32) -> Result<Segment> {
         .check()
         .context("attach the segment")?;
     Ok(Segment { id, file })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench_app::Xvfb;
+    use std::time::Instant;
+    use x11rb::COPY_DEPTH_FROM_PARENT;
+    use x11rb::protocol::Event;
+    use x11rb::protocol::xproto::{CreateWindowAux, PropMode, WindowClass};
+    use x11rb::wrapper::ConnectionExt as _;
+
+    const TITLE: &str = "bench-app test ✓";
+    /// The window's colour, 0xRRGGBB.
+    const COLOUR: u32 = 0x12_34_56;
+
+    /// On a real Xvfb started with `extra`: a client of the test's own maps a 200×100
+    /// window of one colour; the screen finds it by its title (and nothing by another),
+    /// grabs exactly its pixels, sees it gone when unmapped or destroyed, and closes it
+    /// with the `WM_DELETE_WINDOW` message its client receives.
+    fn finds_grabs_and_closes(extra: &[&str], through_shared_memory: bool) -> Result<()> {
+        let log = tempfile::NamedTempFile::new()?;
+        let xvfb = Xvfb::start(log.path(), extra)?;
+        let (client, n) = x11rb::connect(Some(&xvfb.display))?;
+        let root = client.setup().roots[n].root;
+        let atom =
+            |name: &[u8]| -> Result<Atom> { Ok(client.intern_atom(false, name)?.reply()?.atom) };
+        let (net_wm_name, utf8, wm_protocols, wm_delete) = (
+            atom(b"_NET_WM_NAME")?,
+            atom(b"UTF8_STRING")?,
+            atom(b"WM_PROTOCOLS")?,
+            atom(b"WM_DELETE_WINDOW")?,
+        );
+        let window = client.generate_id()?;
+        client.create_window(
+            COPY_DEPTH_FROM_PARENT,
+            window,
+            root,
+            30,
+            40,
+            200,
+            100,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            x11rb::COPY_FROM_PARENT,
+            &CreateWindowAux::new().background_pixel(COLOUR),
+        )?;
+        client.change_property8(
+            PropMode::REPLACE,
+            window,
+            net_wm_name,
+            utf8,
+            TITLE.as_bytes(),
+        )?;
+        client.change_property32(
+            PropMode::REPLACE,
+            window,
+            wm_protocols,
+            AtomEnum::ATOM,
+            &[wm_delete],
+        )?;
+        client.map_window(window)?;
+        client.flush()?;
+
+        let mut screen = Screen::connect(&xvfb.display)?;
+        assert_eq!(screen.shared_memory(), through_shared_memory);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let found = loop {
+            if let Some(w) = screen.find(TITLE)? {
+                break w;
+            }
+            assert!(Instant::now() < deadline, "the window was never found");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(found, window);
+        assert_eq!(screen.find("another title")?, None);
+
+        let grab = screen
+            .grab(window)?
+            .context("a grab of the mapped window")?;
+        assert_eq!((grab.width, grab.height), (200, 100));
+        let (r, g, b) = if grab.lsb_first { (2, 1, 0) } else { (1, 2, 3) };
+        let wrong = grab
+            .data
+            .chunks_exact(4)
+            .filter(|px| {
+                (u32::from(px[r]) << 16 | u32::from(px[g]) << 8 | u32::from(px[b])) != COLOUR
+            })
+            .count();
+        assert_eq!(wrong, 0, "pixels of another colour than the window's");
+
+        // Closing: the window's client is asked to delete it, as by a close button.
+        screen.close(window)?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match client.poll_for_event()? {
+                Some(Event::ClientMessage(m)) if m.window == window && m.type_ == wm_protocols => {
+                    assert_eq!(m.data.as_data32()[0], wm_delete);
+                    break;
+                }
+                Some(_) => {}
+                None => {
+                    assert!(Instant::now() < deadline, "no WM_DELETE_WINDOW arrived");
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+
+        // Unmapped, then destroyed: gone, not an error.
+        client.unmap_window(window)?;
+        client.sync()?;
+        assert!(screen.grab(window)?.is_none());
+        assert_eq!(screen.find(TITLE)?, None);
+        client.destroy_window(window)?;
+        client.sync()?;
+        assert!(screen.grab(window)?.is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn finds_grabs_and_closes_a_window_through_shared_memory() -> Result<()> {
+        finds_grabs_and_closes(&[], true)
+    }
+
+    #[test]
+    fn does_the_same_through_the_socket_without_mit_shm() -> Result<()> {
+        finds_grabs_and_closes(&["-extension", "MIT-SHM"], false)
+    }
 }
