@@ -74,9 +74,10 @@
 //! whatever of its process tree is left after 10 s.
 //!
 //! The app is built first (`npm ci` when `ui/node_modules` is missing, `npm run build` in
-//! `ui/`, `cargo build --release -p deskline-app` into `$CARGO_TARGET_DIR`, by default
-//! `$HOME/.cache/deskline/target`); `--no-build` uses the binary already there. Missing
-//! Debian packages are installed with apt. The whole run takes about 4–5 minutes.
+//! `ui/`, `cargo build --release --locked -p deskline-app -p deskline-tray` into
+//! `$CARGO_TARGET_DIR`, by default `$HOME/.cache/deskline/target`: the same build as the
+//! `.deb`'s); `--no-build` uses the binaries already there. Missing Debian packages are
+//! installed with apt. The whole run takes about 10 minutes on a two-core machine.
 
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{HashMap, HashSet};
@@ -169,7 +170,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     if !app_bin.exists() {
         bail!(
-            "{} is missing: run without --no-build, or build it with `cargo build --release -p deskline-app`",
+            "{} is missing: run without --no-build, or build it with `cargo build --release -p deskline-app -p deskline-tray`",
             app_bin.display()
         );
     }
@@ -412,18 +413,9 @@ fn which(program: &str) -> Option<PathBuf> {
 fn build_app(root: &Path, target: &Path) -> Result<()> {
     super::setup(BUILD_PACKAGES)?;
     super::build_ui().context("build the front end (ui/dist, which the app embeds)")?;
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     run_cmd(
-        Command::new(cargo)
-            // The tray process too: closing the window hands the line to it.
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "deskline-app",
-                "-p",
-                "deskline-tray",
-            ])
+        // The tray process too: closing the window hands the line to it.
+        super::release_build_of_app()
             .env("CARGO_TARGET_DIR", target)
             .current_dir(root),
     )
