@@ -1815,3 +1815,86 @@ fn table(reports: &[Report], display: &str, options: &Options, out_dir: &Path) -
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use std::os::unix::process::ExitStatusExt as _;
+
+    /// A child process that is killed and reaped when dropped, even when the test fails.
+    struct Reaped(std::process::Child);
+
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    impl Reaped {
+        fn spawn(cmd: &mut Command) -> Self {
+            Self(cmd.spawn().unwrap())
+        }
+
+        /// Waits up to 10 s for the process to end; the signal that ended it.
+        fn ended_by(&mut self) -> Option<i32> {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Some(status) = self.0.try_wait().unwrap() {
+                    return status.signal();
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            None
+        }
+    }
+
+    #[test]
+    fn what_runs_on_the_scratch_directory_is_stopped_and_nothing_else() {
+        let scratch = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        for dir in [scratch.path(), elsewhere.path()] {
+            std::fs::write(dir.join("log"), "").unwrap();
+        }
+        // Stops at SIGTERM, as deskline-tray does.
+        let mut polite = Reaped::spawn(
+            Command::new("tail")
+                .arg("-f")
+                .arg(scratch.path().join("log")),
+        );
+        // Ignores SIGTERM: only SIGKILL, 5 s later, stops it.
+        let mut stubborn = Reaped::spawn(
+            Command::new("sh")
+                .args(["-c", "trap '' TERM; while :; do sleep 0.1; done"])
+                .arg(scratch.path().join("stubborn")),
+        );
+        // Runs on another directory: left alone.
+        let mut other = Reaped::spawn(
+            Command::new("tail")
+                .arg("-f")
+                .arg(elsewhere.path().join("log")),
+        );
+        // Let them start (their command lines are then in /proc).
+        std::thread::sleep(Duration::from_millis(300));
+
+        let mut found = stop_processes_under(scratch.path());
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                format!("sh (pid {})", stubborn.0.id()),
+                format!("tail (pid {})", polite.0.id()),
+            ]
+        );
+        assert_eq!(polite.ended_by(), Some(15), "not stopped by SIGTERM");
+        assert_eq!(stubborn.ended_by(), Some(9), "not stopped by SIGKILL");
+        assert_eq!(
+            other.0.try_wait().unwrap(),
+            None,
+            "a process elsewhere was stopped"
+        );
+        assert!(stop_processes_under(scratch.path()).is_empty());
+    }
+}
