@@ -1,5 +1,5 @@
 //! A private D-Bus session bus with a recording notification server, for the notifier
-//! and `deskline listen` suites.
+//! and `deskline listen` suites, and the desktop portal for the app's suite.
 //!
 //! [`PrivateBus::start`] runs `dbus-daemon --nofork --print-address` with a minimal
 //! session configuration in a temporary directory (no service activation, so nothing
@@ -18,7 +18,12 @@
 //! through a shell. [`NotificationDaemon::click_before_replying`] makes every later
 //! `Notify` emit `ActionInvoked` before its reply. Dropping either kills its processes.
 //!
-//! Packages: `dbus-daemon` (package `dbus`), `python3-dbusmock`.
+//! [`DesktopPortal::start`] runs the real desktop portal (`xdg-desktop-portal` with its
+//! GTK backend) on such a bus, with GNOME's `color-scheme` set in a GSettings key file of
+//! its own, for the app's dark-mode test.
+//!
+//! Packages: `dbus-daemon` (package `dbus`), `python3-dbusmock`, `xdg-desktop-portal`,
+//! `xdg-desktop-portal-gtk`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -405,63 +410,202 @@ impl Drop for NotificationDaemon {
     }
 }
 
-/// The desktop portal's well-known name and object.
+/// The desktop portal's well-known name and object, and its GTK backend's name.
 const PORTAL: &str = "org.freedesktop.portal.Desktop";
 const PORTAL_PATH: &str = "/org/freedesktop/portal/desktop";
+const PORTAL_GTK_BACKEND: &str = "org.freedesktop.impl.portal.desktop.gtk";
+const PORTAL_BIN: &str = "/usr/libexec/xdg-desktop-portal";
+const PORTAL_GTK_BIN: &str = "/usr/libexec/xdg-desktop-portal-gtk";
 
-/// A desktop portal's `org.freedesktop.portal.Settings` on a private bus, answering `Read`
-/// for `org.freedesktop.appearance` `color-scheme` the way xdg-desktop-portal does (the
-/// value in a variant inside the reply's variant; 0 no preference, 1 prefer dark,
-/// 2 prefer light) and failing with `org.freedesktop.portal.Error.NotFound` for anything
-/// else. It is what a GNOME or KDE desktop in dark mode says: Tauri's windowing (tao)
-/// reads it when it makes a window and sets GTK's dark preference from it.
-pub struct DesktopPortal {
-    _conn: zbus::Connection,
+/// The appearance a desktop asks for, as GNOME's setting
+/// (`org.gnome.desktop.interface color-scheme`) and as the portal reports it
+/// (`org.freedesktop.appearance color-scheme`: 0 no preference, 1 dark, 2 light).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorScheme {
+    /// `default`, 0.
+    NoPreference,
+    /// `prefer-dark`, 1.
+    PreferDark,
+    /// `prefer-light`, 2.
+    PreferLight,
 }
 
-struct PortalSettings {
-    color_scheme: u32,
-}
-
-/// The portal's own error for a setting it does not have.
-#[derive(Debug, zbus::DBusError)]
-#[zbus(prefix = "org.freedesktop.portal.Error")]
-enum PortalError {
-    NotFound(String),
-}
-
-#[zbus::interface(name = "org.freedesktop.portal.Settings")]
-impl PortalSettings {
-    async fn read(&self, namespace: String, key: String) -> Result<OwnedValue, PortalError> {
-        if namespace == "org.freedesktop.appearance" && key == "color-scheme" {
-            let inner = Value::Variant(Box::new(Value::U32(self.color_scheme)));
-            return OwnedValue::try_from(inner)
-                .map_err(|e| PortalError::NotFound(format!("unrepresentable: {e}")));
+impl ColorScheme {
+    fn gsettings_value(self) -> &'static str {
+        match self {
+            Self::NoPreference => "default",
+            Self::PreferDark => "prefer-dark",
+            Self::PreferLight => "prefer-light",
         }
-        Err(PortalError::NotFound(format!(
-            "Requested setting {key} in {namespace} not found"
-        )))
     }
 
-    #[zbus(property, name = "version")]
-    fn version(&self) -> u32 {
-        2
+    /// The number the portal's `Read` answers.
+    pub fn portal_value(self) -> u32 {
+        match self {
+            Self::NoPreference => 0,
+            Self::PreferDark => 1,
+            Self::PreferLight => 2,
+        }
     }
+}
+
+/// The real desktop portal on a private bus: `xdg-desktop-portal` (package
+/// `xdg-desktop-portal`) with its GTK backend (`xdg-desktop-portal-gtk`), which reads
+/// GNOME's `color-scheme` from GSettings. That is how a GNOME or KDE desktop in dark mode
+/// tells applications, and what Tauri's windowing (tao) reads when it makes a window.
+///
+/// The setting lives in a GSettings key file of its own (`GSETTINGS_BACKEND=keyfile`,
+/// `XDG_CONFIG_HOME` in a temporary directory), so nothing of the machine's is read or
+/// changed. The private bus activates nothing, so both processes are started here (the
+/// backend first: it needs `display`), and [`DesktopPortal::start`] returns once the
+/// portal answers `Read` with the scheme it was given. Dropping it stops both.
+pub struct DesktopPortal {
+    backend: Child,
+    portal: Child,
+    dir: tempfile::TempDir,
 }
 
 impl DesktopPortal {
-    /// Serves the portal on `bus` with `color_scheme` until dropped.
-    pub async fn start(bus: &PrivateBus, color_scheme: u32) -> Self {
-        let conn = tokio::time::timeout(Duration::from_secs(10), async {
-            zbus::connection::Builder::address(bus.address.as_str())
-                .name(PORTAL)
-                .serve_at(PORTAL_PATH, PortalSettings { color_scheme })
-                .build()
-                .await
-                .unwrap()
-        })
-        .await
-        .expect("the portal took its name on the private bus in time");
-        Self { _conn: conn }
+    /// Whether both programs are installed.
+    pub fn installed() -> bool {
+        std::path::Path::new(PORTAL_BIN).exists() && std::path::Path::new(PORTAL_GTK_BIN).exists()
+    }
+
+    /// Starts the portal and its GTK backend on `bus`, the backend on X display
+    /// `display`, with GNOME's `color-scheme` set to `scheme`.
+    pub async fn start(bus: &PrivateBus, display: &str, scheme: ColorScheme) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = dir.path().join("config/glib-2.0/settings");
+        std::fs::create_dir_all(&settings).unwrap();
+        std::fs::write(
+            settings.join("keyfile"),
+            format!(
+                "[org/gnome/desktop/interface]\ncolor-scheme='{}'\n",
+                scheme.gsettings_value()
+            ),
+        )
+        .unwrap();
+        let spawn = |program: &str, log: &str| {
+            let log = std::fs::File::create(dir.path().join(log)).unwrap();
+            Command::new(program)
+                .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+                .env("DISPLAY", display)
+                .env_remove("WAYLAND_DISPLAY")
+                .env("GDK_BACKEND", "x11")
+                .env("XDG_CONFIG_HOME", dir.path().join("config"))
+                .env("GSETTINGS_BACKEND", "keyfile")
+                // Which backends the portal uses: the ones whose `UseIn` names this desktop.
+                .env("XDG_CURRENT_DESKTOP", "GNOME")
+                // No accessibility bus: it would be started on the machine's session.
+                .env("NO_AT_BRIDGE", "1")
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "{program} did not start ({e}): apt-get install xdg-desktop-portal xdg-desktop-portal-gtk"
+                    )
+                })
+        };
+        let conn = bus.connect().await;
+        let dbus = zbus::fdo::DBusProxy::new(&conn).await.unwrap();
+        let backend_name = zbus::names::BusName::try_from(PORTAL_GTK_BACKEND).unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let mut backend = spawn(PORTAL_GTK_BIN, "backend.log");
+        while !dbus
+            .name_has_owner(backend_name.clone())
+            .await
+            .unwrap_or(false)
+        {
+            let exited = backend.try_wait().ok().flatten();
+            if exited.is_some() || tokio::time::Instant::now() > deadline {
+                kill(&mut backend);
+                panic!(
+                    "xdg-desktop-portal-gtk took no name on the bus ({}):\n{}",
+                    exited.map_or("30 s".to_owned(), |status| format!("exited: {status}")),
+                    logs_in(dir.path())
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let portal = spawn(PORTAL_BIN, "portal.log");
+        let mut started = Self {
+            backend,
+            portal,
+            dir,
+        };
+        loop {
+            match color_scheme_on(&conn).await {
+                Ok(answer) => {
+                    assert_eq!(
+                        answer,
+                        scheme.portal_value(),
+                        "the portal reports another color-scheme than its backend was given:\n{}",
+                        started.logs()
+                    );
+                    return started;
+                }
+                Err(e) => {
+                    let exited = started.portal.try_wait().ok().flatten();
+                    assert!(
+                        exited.is_none() && tokio::time::Instant::now() < deadline,
+                        "the portal did not answer Read ({e}; {}):\n{}",
+                        exited.map_or("30 s".to_owned(), |status| format!("exited: {status}")),
+                        started.logs()
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    /// What the portal and its backend wrote, for failure messages.
+    pub fn logs(&self) -> String {
+        logs_in(self.dir.path())
+    }
+}
+
+/// The portal's and its backend's logs in `dir`.
+fn logs_in(dir: &std::path::Path) -> String {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    format!(
+        "--- xdg-desktop-portal-gtk ---\n{}\n--- xdg-desktop-portal ---\n{}",
+        read("backend.log"),
+        read("portal.log")
+    )
+}
+
+/// `Settings.Read("org.freedesktop.appearance", "color-scheme")` on `conn`, as an
+/// application asks it.
+async fn color_scheme_on(conn: &zbus::Connection) -> Result<u32, String> {
+    let reply = tokio::time::timeout(
+        Duration::from_secs(5),
+        conn.call_method(
+            Some(PORTAL),
+            PORTAL_PATH,
+            Some("org.freedesktop.portal.Settings"),
+            "Read",
+            &("org.freedesktop.appearance", "color-scheme"),
+        ),
+    )
+    .await
+    .map_err(|_| "no answer in 5 s".to_owned())?
+    .map_err(|e| e.to_string())?;
+    let value: OwnedValue = reply.body().deserialize().map_err(|e| e.to_string())?;
+    fn number(value: &Value<'_>) -> Option<u32> {
+        match value {
+            Value::U32(n) => Some(*n),
+            Value::Variant(inner) => number(inner),
+            _ => None,
+        }
+    }
+    number(&value).ok_or_else(|| format!("no number: {value:?}"))
+}
+
+impl Drop for DesktopPortal {
+    fn drop(&mut self) {
+        kill(&mut self.portal);
+        kill(&mut self.backend);
     }
 }

@@ -58,6 +58,14 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
         "python3-dbusmock",
         "a notification server that records what Deskline shows",
     ),
+    (
+        "xdg-desktop-portal",
+        "the desktop portal, whose dark-mode setting the app's window follows",
+    ),
+    (
+        "xdg-desktop-portal-gtk",
+        "the portal's GTK backend, which reads that setting from GSettings",
+    ),
 ];
 
 /// Debian packages the desktop app needs to build, run and be tested, with why.
