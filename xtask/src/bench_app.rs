@@ -77,7 +77,7 @@
 //! `ui/`, `cargo build --release --locked -p deskline-app -p deskline-tray` into
 //! `$CARGO_TARGET_DIR`, by default `$HOME/.cache/deskline/target`: the same build as the
 //! `.deb`'s); `--no-build` uses the binaries already there. Missing Debian packages are
-//! installed with apt. The whole run takes about 10 minutes on a two-core machine.
+//! installed with apt. A run takes 10 to 13 minutes on a two-core machine (`--runs 9`).
 
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{HashMap, HashSet};
@@ -1876,8 +1876,22 @@ mod tests {
                 .arg("-f")
                 .arg(elsewhere.path().join("log")),
         );
-        // Let them start (their command lines are then in /proc).
-        std::thread::sleep(Duration::from_millis(300));
+        // Wait until each one runs its own program (until its exec, a child shows the
+        // test's command line).
+        for (child, dir) in [
+            (&polite, scratch.path()),
+            (&stubborn, scratch.path()),
+            (&other, elsewhere.path()),
+        ] {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !command_line(child.0.id())
+                .iter()
+                .any(|a| Path::new(a).starts_with(dir))
+            {
+                assert!(Instant::now() < deadline, "a child did not start in 10 s");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
 
         let mut found = stop_processes_under(scratch.path());
         found.sort();
