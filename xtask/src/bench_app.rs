@@ -82,12 +82,11 @@
 use anyhow::{Context, Result, anyhow, bail};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::background::{Xvfb, first_line_within, log_file, log_tail};
 use crate::frames::{Analyser, Frame};
 use crate::screen::Screen;
 
@@ -745,98 +744,8 @@ fn signal(name: &str, pids: &[u32]) {
         .status();
 }
 
-fn log_file(path: &Path) -> Result<(Stdio, Stdio)> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("open the log {}", path.display()))?;
-    let copy = file
-        .try_clone()
-        .with_context(|| format!("open the log {}", path.display()))?;
-    Ok((Stdio::from(file), Stdio::from(copy)))
-}
-
-/// The last lines of a log, without terminal colours, for an error message.
-fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut plain = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // CSI: ESC [ parameters final-byte.
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            plain.push(c);
-        }
-    }
-    let lines: Vec<&str> = plain.lines().collect();
-    let tail: Vec<String> = lines[lines.len().saturating_sub(8)..]
-        .iter()
-        .map(|l| format!("    | {l}"))
-        .collect();
-    if tail.is_empty() {
-        "    | (empty)".to_owned()
-    } else {
-        tail.join("\n")
-    }
-}
-
 // ---------------------------------------------------------------------------------------
-// The virtual screen, the bus, the screen helper.
-
-/// `Xvfb -displayfd 1 -screen 0 1280x800x24 -nolisten tcp`: Xvfb picks a free display
-/// itself and says which once it accepts clients (no race with another server starting).
-pub(crate) struct Xvfb {
-    _server: Running,
-    pub(crate) display: String,
-}
-
-impl Xvfb {
-    /// Starts one, with `extra` arguments (such as `-extension MIT-SHM`); its messages go
-    /// to `log`.
-    pub(crate) fn start(log: &Path, extra: &[&str]) -> Result<Self> {
-        let (_, err) = log_file(log)?;
-        let mut server = Running::spawn(
-            Command::new("Xvfb")
-                .args([
-                    "-displayfd",
-                    "1",
-                    "-screen",
-                    "0",
-                    "1280x800x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .args(extra)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(err),
-            "Xvfb",
-        )?;
-        let stdout = server.child.stdout.take().context("Xvfb's stdout")?;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(line) if line.trim().parse::<u32>().is_ok() => Ok(Self {
-                _server: server,
-                display: format!(":{}", line.trim()),
-            }),
-            _ => bail!(
-                "Xvfb did not start (apt-get install xvfb); its messages: {}",
-                log_tail(log)
-            ),
-        }
-    }
-}
+// The session bus, snapshots of the screen.
 
 /// A private D-Bus session bus on a socket of its own (reachable from other network
 /// namespaces, unlike an abstract one); its activated services go with it.
@@ -857,21 +766,8 @@ impl SessionBus {
                 .stderr(err),
             "dbus-daemon",
         )?;
-        let stdout = daemon.child.stdout.take().context("dbus-daemon's stdout")?;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let address = rx
-            .recv_timeout(Duration::from_secs(10))
-            .context("dbus-daemon printed no address in 10 s")?
-            .trim()
-            .to_owned();
-        if address.is_empty() {
-            bail!("dbus-daemon did not start (see {})", log.display());
-        }
+        let address = first_line_within(&mut daemon.child, "dbus-daemon", Duration::from_secs(10))
+            .with_context(|| format!("dbus-daemon did not start:\n{}", log_tail(log)))?;
         Ok(Self {
             _daemon: daemon,
             address,

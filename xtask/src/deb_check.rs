@@ -16,10 +16,12 @@
 //! skipped with a message: the check never replaces or removes it.
 
 use anyhow::{Context, Result, bail};
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::background::{Xvfb, first_line_within};
 
 /// How long the installed app may take to open its window on the demo.
 const START_LIMIT: Duration = Duration::from_secs(60);
@@ -175,23 +177,6 @@ impl Drop for Killed {
     }
 }
 
-/// Reads the first line `child` prints on its standard output.
-fn first_line(child: &mut Child, what: &str) -> Result<String> {
-    let stdout = child
-        .stdout
-        .take()
-        .with_context(|| format!("{what}'s output"))?;
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .with_context(|| format!("read {what}'s output"))?;
-    let line = line.trim().to_owned();
-    if line.is_empty() {
-        bail!("{what} printed nothing");
-    }
-    Ok(line)
-}
-
 fn start_installed() -> Result<()> {
     let app = Path::new("/usr/bin/deskline-app");
     if !app.exists() {
@@ -208,23 +193,8 @@ fn start_installed() -> Result<()> {
         std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700))?;
     }
     let result = (|| {
-        let mut xvfb = Killed(
-            Command::new("Xvfb")
-                .args([
-                    "-displayfd",
-                    "1",
-                    "-screen",
-                    "0",
-                    "1280x800x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .context("start Xvfb")?,
-        );
-        let display = format!(":{}", first_line(&mut xvfb.0, "Xvfb")?);
+        let xvfb = Xvfb::start(&scratch.join("xvfb.log"), &[])?;
+        let display = xvfb.display.clone();
         let mut bus = Killed(
             Command::new("dbus-daemon")
                 .args(["--session", "--nofork", "--print-address=1"])
@@ -233,7 +203,7 @@ fn start_installed() -> Result<()> {
                 .spawn()
                 .context("start dbus-daemon")?,
         );
-        let address = first_line(&mut bus.0, "dbus-daemon")?;
+        let address = first_line_within(&mut bus.0, "dbus-daemon", Duration::from_secs(10))?;
         let log = scratch.join("app.log");
         let mut app = Killed(
             Command::new(app)

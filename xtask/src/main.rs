@@ -18,6 +18,7 @@
 //!   60 s per target) of the SIP crate's parsers of network input (`crates/sip/fuzz`,
 //!   cargo-fuzz on stable via `RUSTC_BOOTSTRAP`); not part of `test` or CI.
 
+mod background;
 mod bench_app;
 mod deb_check;
 mod frames;

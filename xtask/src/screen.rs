@@ -375,7 +375,7 @@ fn attach_segment(conn: &RustConnection, len: i32) -> Result<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench_app::Xvfb;
+    use crate::background::Xvfb;
     use std::time::Instant;
     use x11rb::COPY_DEPTH_FROM_PARENT;
     use x11rb::protocol::Event;
